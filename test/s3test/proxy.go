@@ -1,0 +1,286 @@
+package s3test
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// FaultKind is what an injected fault does to a response.
+type FaultKind int
+
+const (
+	// SlowDown answers 503 with the S3 error code SlowDown, without
+	// forwarding the request.
+	SlowDown FaultKind = iota + 1
+	// InternalError answers 500 InternalError, without forwarding.
+	InternalError
+	// Reset forwards the request, sends half of the response body (or
+	// nothing when it is empty) and resets the connection (TCP RST).
+	Reset
+	// ShortBody forwards the request, announces the full Content-Length,
+	// sends half of the body and closes the connection.
+	ShortBody
+)
+
+func (k FaultKind) String() string {
+	switch k {
+	case SlowDown:
+		return "SlowDown"
+	case InternalError:
+		return "InternalError"
+	case Reset:
+		return "Reset"
+	case ShortBody:
+		return "ShortBody"
+	}
+	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Fault applies Kind to the next Times requests (0 means 1) whose method
+// is Method ("" any) and whose URL path contains Path ("" any).
+type Fault struct {
+	Kind   FaultKind
+	Method string
+	Path   string
+	Times  int
+}
+
+func (f Fault) matches(r *http.Request) bool {
+	return (f.Method == "" || f.Method == r.Method) && strings.Contains(r.URL.Path, f.Path)
+}
+
+// Stats are what the proxy saw.
+type Stats struct {
+	// Requests counts requests by HTTP method, faulted ones included.
+	Requests map[string]int64
+	// BodyBytes counts response body bytes sent to clients.
+	BodyBytes int64
+	// Faults counts injected faults that fired.
+	Faults int64
+}
+
+// Total is the number of requests of any method.
+func (s Stats) Total() int64 {
+	var n int64
+	for _, v := range s.Requests {
+		n += v
+	}
+	return n
+}
+
+type proxy struct {
+	backend   string
+	latency   time.Duration
+	bps       int64
+	transport *http.Transport
+
+	mu     sync.Mutex
+	st     Stats
+	faults []Fault
+}
+
+func newProxy(backend string, latency time.Duration, bps int64) *proxy {
+	return &proxy{
+		backend: backend,
+		latency: latency,
+		bps:     bps,
+		transport: &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+			DisableCompression:  true,
+			MaxIdleConnsPerHost: 64,
+		},
+		st: Stats{Requests: map[string]int64{}},
+	}
+}
+
+func (p *proxy) stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.st
+	s.Requests = make(map[string]int64, len(p.st.Requests))
+	for k, v := range p.st.Requests {
+		s.Requests[k] = v
+	}
+	return s
+}
+
+func (p *proxy) resetStats() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.st = Stats{Requests: map[string]int64{}}
+}
+
+func (p *proxy) inject(fs ...Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range fs {
+		if f.Times <= 0 {
+			f.Times = 1
+		}
+		p.faults = append(p.faults, f)
+	}
+}
+
+// take counts r and returns the fault that applies to it, if any.
+func (p *proxy) take(r *http.Request) (FaultKind, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.st.Requests[r.Method]++
+	for i := range p.faults {
+		f := &p.faults[i]
+		if !f.matches(r) {
+			continue
+		}
+		kind := f.Kind
+		if f.Times--; f.Times == 0 {
+			p.faults = append(p.faults[:i], p.faults[i+1:]...)
+		}
+		p.st.Faults++
+		return kind, true
+	}
+	return 0, false
+}
+
+func (p *proxy) addBytes(n int) {
+	p.mu.Lock()
+	p.st.BodyBytes += int64(n)
+	p.mu.Unlock()
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	fault, faulted := p.take(r)
+	if !sleepCtx(r.Context(), p.latency) {
+		return
+	}
+	switch fault {
+	case SlowDown:
+		p.writeError(w, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
+		return
+	case InternalError:
+		p.writeError(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
+		return
+	}
+
+	out := r.Clone(r.Context())
+	out.URL.Scheme = "http"
+	out.URL.Host = p.backend
+	out.Host = r.Host // signed by the client: must reach versitygw unchanged
+	out.RequestURI = ""
+	if r.ContentLength == 0 {
+		out.Body = nil
+	}
+	resp, err := p.transport.RoundTrip(out)
+	if err != nil {
+		p.writeError(w, http.StatusBadGateway, "BadGateway", err.Error())
+		return
+	}
+	defer resp.Body.Close()
+
+	for k, vs := range resp.Header {
+		w.Header()[k] = vs
+	}
+	if resp.ContentLength >= 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+	}
+	if faulted && (fault == Reset || fault == ShortBody) {
+		p.breakResponse(w, r, resp, fault)
+		return
+	}
+	w.WriteHeader(resp.StatusCode)
+	if r.Method != http.MethodHead {
+		p.copyBody(r.Context(), w, resp.Body, -1)
+	}
+}
+
+// breakResponse sends half of the body, then resets or closes the
+// connection under the client.
+func (p *proxy) breakResponse(w http.ResponseWriter, r *http.Request, resp *http.Response, fault FaultKind) {
+	rc := http.NewResponseController(w)
+	half := int64(0)
+	if resp.ContentLength > 0 && r.Method != http.MethodHead {
+		half = resp.ContentLength / 2
+	}
+	if half > 0 || fault == ShortBody {
+		w.WriteHeader(resp.StatusCode)
+		p.copyBody(r.Context(), w, resp.Body, half)
+		rc.Flush()
+	}
+	conn, _, err := rc.Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok && fault == Reset {
+		tc.SetLinger(0) // close sends RST instead of FIN
+	}
+	conn.Close()
+}
+
+// copyBody copies at most limit bytes (all when limit < 0), throttled.
+func (p *proxy) copyBody(ctx context.Context, w http.ResponseWriter, body io.Reader, limit int64) {
+	if limit >= 0 {
+		body = io.LimitReader(body, limit)
+	}
+	chunk := 32 << 10
+	if p.bps > 0 {
+		chunk = int(max(1, min(int64(chunk), p.bps/20)))
+	}
+	buf := make([]byte, chunk)
+	start := time.Now()
+	var sent int64
+	for {
+		n, err := body.Read(buf)
+		if n > 0 {
+			sent += int64(n)
+			if p.bps > 0 {
+				// Wait before writing, so the last bytes arrive no
+				// earlier than the rate allows.
+				due := start.Add(time.Duration(float64(sent) / float64(p.bps) * float64(time.Second)))
+				if !sleepCtx(ctx, time.Until(due)) {
+					return
+				}
+			}
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			p.addBytes(n)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *proxy) writeError(w http.ResponseWriter, status int, code, msg string) {
+	var esc strings.Builder
+	xml.EscapeText(&esc, []byte(msg))
+	body := fmt.Sprintf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message><RequestId>s3test-proxy</RequestId></Error>", code, esc.String())
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Header().Set("x-amz-request-id", "s3test-proxy")
+	w.WriteHeader(status)
+	n, _ := io.WriteString(w, body)
+	p.addBytes(n)
+}
+
+// sleepCtx sleeps for d and reports whether ctx is still live.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,200 @@
+package s3test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+)
+
+// noRetry makes every SDK call exactly one HTTP attempt, so the proxy's
+// counts and faults are observed directly.
+func noRetry(o *s3.Options) { o.Retryer = aws.NopRetryer{} }
+
+func putRandom(t *testing.T, s *Server, bucket, key string, n int, meta map[string]string) []byte {
+	t.Helper()
+	data := make([]byte, n)
+	rand.NewChaCha8([32]byte{byte(n), byte(n >> 8), byte(n >> 16)}).Read(data)
+	path := filepath.Join(t.TempDir(), "obj")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutFile(t.Context(), bucket, key, path, meta); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func getRange(ctx context.Context, c *s3.Client, bucket, key, rng string) ([]byte, error) {
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Range: aws.String(rng)}, noRetry)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Body.Close()
+	return io.ReadAll(out.Body)
+}
+
+func TestServerRoundTrip(t *testing.T) {
+	s := StartT(t, Options{})
+	ctx := t.Context()
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	data := putRandom(t, s, "bkt", "dir/obj.bin", 300_000, map[string]string{"s3archivefs-superblock": "aGVsbG8="})
+
+	head, err := s.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bkt"), Key: aws.String("dir/obj.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToInt64(head.ContentLength); got != int64(len(data)) {
+		t.Errorf("HEAD size %d, want %d", got, len(data))
+	}
+	if got := head.Metadata["s3archivefs-superblock"]; got != "aGVsbG8=" {
+		t.Errorf("metadata %q, want aGVsbG8=", got)
+	}
+	// The posix backend keeps objects as plain files.
+	if onDisk, err := os.ReadFile(filepath.Join(s.DataDir(), "bkt", "dir", "obj.bin")); err != nil || !bytes.Equal(onDisk, data) {
+		t.Errorf("object on disk differs from upload (err %v)", err)
+	}
+
+	s.ResetStats()
+	got, err := getRange(ctx, s.Client(), "bkt", "dir/obj.bin", "bytes=1000-1999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data[1000:2000]) {
+		t.Error("ranged GET returned wrong bytes")
+	}
+	st := s.Stats()
+	if st.Requests["GET"] != 1 || st.Total() != 1 || st.BodyBytes != 1000 {
+		t.Errorf("stats %+v, want 1 GET and 1000 body bytes", st)
+	}
+	s.ResetStats()
+	if st := s.Stats(); st.Total() != 0 || st.BodyBytes != 0 {
+		t.Errorf("after reset: %+v", st)
+	}
+}
+
+func TestSignatureChecked(t *testing.T) {
+	s := StartT(t, Options{})
+	ctx := t.Context()
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	putRandom(t, s, "bkt", "k", 10, nil)
+	bad := s3.New(s3.Options{
+		Region:       DefaultRegion,
+		BaseEndpoint: aws.String(s.Endpoint()),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(DefaultAccessKey, "wrong-secret", ""),
+	})
+	_, err := getRange(ctx, bad, "bkt", "k", "bytes=0-1")
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "SignatureDoesNotMatch" {
+		t.Fatalf("wrong secret: err %v, want SignatureDoesNotMatch", err)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	s := StartT(t, Options{})
+	ctx := t.Context()
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	data := putRandom(t, s, "bkt", "k", 100_000, nil)
+	putRandom(t, s, "bkt", "other", 10, nil)
+
+	tests := []struct {
+		kind    FaultKind
+		wantErr string
+	}{
+		{SlowDown, "SlowDown"},
+		{InternalError, "InternalError"},
+		{Reset, "reset"},
+		{ShortBody, "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind.String(), func(t *testing.T) {
+			s.InjectFaults(Fault{Kind: tt.kind, Method: "GET", Path: "/bkt/k", Times: 2})
+			s.ResetStats()
+			// A request that does not match is untouched.
+			if _, err := getRange(ctx, s.Client(), "bkt", "other", "bytes=0-9"); err != nil {
+				t.Fatalf("unmatched request failed: %v", err)
+			}
+			for i := range 2 {
+				_, err := getRange(ctx, s.Client(), "bkt", "k", "bytes=0-99999")
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("faulted request %d: err %v, want one containing %q", i, err, tt.wantErr)
+				}
+			}
+			got, err := getRange(ctx, s.Client(), "bkt", "k", "bytes=0-99999")
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("after the fault ran out: err %v, equal %v", err, bytes.Equal(got, data))
+			}
+			if st := s.Stats(); st.Requests["GET"] != 4 || st.Faults != 2 {
+				t.Errorf("stats %+v, want 4 GETs and 2 faults", st)
+			}
+		})
+	}
+}
+
+func TestThrottleAndLatency(t *testing.T) {
+	const bps = 1 << 20
+	s := StartT(t, Options{Latency: 100 * time.Millisecond, BytesPerSecond: bps})
+	ctx := t.Context()
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	data := putRandom(t, s, "bkt", "k", 256<<10, nil)
+	start := time.Now()
+	got, err := getRange(ctx, s.Client(), "bkt", "k", "bytes=0-262143")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("err %v, equal %v", err, bytes.Equal(got, data))
+	}
+	// 100 ms latency plus 256 KiB at 1 MiB/s is at least 350 ms.
+	if d := time.Since(start); d < 340*time.Millisecond {
+		t.Errorf("throttled GET took %v, want >= 350ms", d)
+	}
+}
+
+func TestCloseKillsGateway(t *testing.T) {
+	s, err := Start(t.Context(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, dir := s.cmd.Process.Pid, s.DataDir()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("versitygw pid %d still exists after Close (kill 0: %v)", pid, err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("temp data dir %s not removed: %v", dir, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestEnv(t *testing.T) {
+	s := StartT(t, Options{})
+	env := strings.Join(s.Env(), "\n")
+	for _, want := range []string{"AWS_ENDPOINT_URL_S3=" + s.Endpoint(), "AWS_ACCESS_KEY_ID=s3archivefs", "AWS_SECRET_ACCESS_KEY=s3archivefs-local", "AWS_REGION=us-east-1", "S3ARCHIVEFS_S3_PATH_STYLE=true"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("Env lacks %s", want)
+		}
+	}
+}
