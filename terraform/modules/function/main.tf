@@ -1,0 +1,337 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+  account_id = data.aws_caller_identity.current.account_id
+
+  in_vpc  = length(var.subnet_ids) > 0
+  use_efs = var.enable_efs
+
+  # ---- The VMAP: normalised, sorted, rendered ------------------------------
+  # Prefixes lose leading/trailing '/', so "a/b/" and "/a/b" are one prefix
+  # (the variable's validation refuses maps where that makes duplicates).
+  # keys() and sort() order by bytes, so the rendering is deterministic.
+  vmap          = { for k, v in var.prefix_vmap : trim(k, "/") => v }
+  vmap_prefixes = sort(keys(local.vmap))
+  vmap_lines    = [for p in local.vmap_prefixes : "${p}|${local.vmap[p]}"]
+  vmap_env      = { for i, line in local.vmap_lines : "S3ARCHIVEFS_PREFIX_VMAP${i + 1}" => line }
+
+  vmap_ext_content = "${join("\n", local.vmap_lines)}\n"
+  vmap_ext_sha256  = sha256(local.vmap_ext_content)
+
+  base_env = {
+    S3ARCHIVEFS_CACHE_DIR           = local.use_efs ? var.efs_mount_path : "/tmp/s3archivefs-cache"
+    S3ARCHIVEFS_CACHE_CHUNK_SIZE    = tostring(var.cache_chunk_size)
+    S3ARCHIVEFS_CACHE_MAX_BYTES     = tostring(var.cache_max_bytes)
+    S3ARCHIVEFS_REVALIDATE_INTERVAL = var.revalidate_interval
+    S3ARCHIVEFS_ENGINE              = length(var.layer_arns) > 0 ? "native" : "go"
+    S3ARCHIVEFS_LOG_LEVEL           = var.log_level
+  }
+
+  # Lambda refuses environments over 4 KB (4096 bytes). The size is taken
+  # from the JSON of the whole map, which over-counts every variable by its
+  # quotes, colon and comma, and any escaping; the byte length comes from
+  # base64 (4 characters per 3 bytes, rounded up), since length() counts
+  # characters, not UTF-8 bytes. Over-counting only moves the switch to the
+  # ext file earlier, never later.
+  inline_env       = merge(local.base_env, local.vmap_env)
+  inline_env_bytes = ceil(length(base64encode(jsonencode(local.inline_env))) * 3 / 4)
+  env_limit_bytes  = 4096
+
+  use_ext_file = length(local.vmap_lines) > 20 || local.inline_env_bytes > local.env_limit_bytes
+
+  ext_file_url = local.use_ext_file ? "s3://${var.vmap_ext_bucket}/${var.vmap_ext_key}" : null
+
+  environment = local.use_ext_file ? merge(local.base_env, {
+    S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE   = local.ext_file_url
+    S3ARCHIVEFS_PREFIX_VMAP_EXT_SHA256 = local.vmap_ext_sha256
+  }) : local.inline_env
+
+  # ---- IAM resources -------------------------------------------------------
+  # Object ARNs name one key each. IAM reads '*', '?' and '$' in a resource
+  # as wildcards or variables; the policy variables $${*}, $${?} and $${$}
+  # stand for the literal characters, so a key holding them grants that key
+  # and nothing else.
+  archive_objects = distinct([for v in values(local.vmap) : {
+    bucket = split("/", v)[2]
+    key    = join("/", slice(split("/", v), 3, length(split("/", v))))
+  }])
+  archive_object_arns = sort([for o in local.archive_objects :
+    "arn:${local.partition}:s3:::${o.bucket}/${replace(replace(replace(o.key, "$", "$${$}"), "*", "$${*}"), "?", "$${?}")}"
+  ])
+  ext_file_arns = local.use_ext_file ? ["arn:${local.partition}:s3:::${var.vmap_ext_bucket}/${var.vmap_ext_key}"] : []
+
+  ec2_arn_prefix = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
+}
+
+# ---------------------------------------------------------------------------
+# The VMAP ext file, when the map does not fit in the environment.
+
+resource "aws_s3_object" "vmap_ext" {
+  count = local.use_ext_file ? 1 : 0
+
+  bucket                 = var.vmap_ext_bucket
+  key                    = var.vmap_ext_key
+  content                = local.vmap_ext_content
+  content_type           = "text/plain; charset=utf-8"
+  server_side_encryption = "AES256"
+
+  lifecycle {
+    precondition {
+      condition     = var.vmap_ext_bucket != null && var.vmap_ext_key != null
+      error_message = "prefix_vmap has ${length(local.vmap_lines)} entries (${local.inline_env_bytes} bytes as environment variables): more than 20 entries or more than Lambda's 4096-byte environment, so it must go to an S3 object. Set vmap_ext_bucket and vmap_ext_key."
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Logs.
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.log_kms_key_arn
+}
+
+# ---------------------------------------------------------------------------
+# IAM: the execution role and exactly what the function needs.
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.name}-function"
+  description        = "Execution role of the ${var.name} s3archivefs function"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+
+data "aws_iam_policy_document" "function" {
+  statement {
+    sid       = "ReadArchivesNamedInTheVmap"
+    actions   = ["s3:GetObject"]
+    resources = concat(local.archive_object_arns, local.ext_file_arns)
+  }
+
+  # Merged listings: the function lists the real objects through the
+  # supporting access point; IAM evaluates both the access point and the
+  # bucket behind it.
+  statement {
+    sid       = "ListThroughSupportingAccessPoint"
+    actions   = ["s3:ListBucket"]
+    resources = [var.supporting_access_point_arn, "arn:${local.partition}:s3:::${var.data_bucket_name}"]
+  }
+
+  # WriteGetObjectResponse names no resource of ours: the request carries
+  # only the route and single-use token S3 put in this invocation's event,
+  # and AWS documents (and its own AmazonS3ObjectLambdaExecutionRolePolicy
+  # uses) "*" for it. The token, not the policy, confines the function to
+  # answering the requests it was given.
+  #tfsec:ignore:aws-iam-no-policy-wildcards
+  statement {
+    sid       = "AnswerObjectLambdaRequests"
+    actions   = ["s3-object-lambda:WriteGetObjectResponse"]
+    resources = ["*"]
+  }
+
+  # Only to its own log group (created above, so no logs:CreateLogGroup).
+  statement {
+    sid       = "WriteOwnLogGroup"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${aws_cloudwatch_log_group.this.name}:log-stream:*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(var.archive_kms_key_arns) > 0 ? [1] : []
+    content {
+      sid       = "DecryptArchives"
+      actions   = ["kms:Decrypt"]
+      resources = var.archive_kms_key_arns
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+}
+
+# Network permissions live in their own policy: the subnet and security
+# group ids are only known after apply, and keeping them apart leaves the
+# S3 policy above readable in `terraform plan`.
+data "aws_iam_policy_document" "network" {
+  count = local.in_vpc ? 1 : 0
+
+  dynamic "statement" {
+    for_each = local.use_efs ? [1] : []
+    content {
+      sid       = "MountCacheThroughItsAccessPoint"
+      actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+      resources = [var.efs_file_system_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "elasticfilesystem:AccessPointArn"
+        values   = [var.efs_access_point_arn]
+      }
+    }
+  }
+
+  # The actions of AWSLambdaVPCAccessExecutionRole, written out. The two
+  # Describe calls have no resource-level permissions (AWS requires "*").
+  #tfsec:ignore:aws-iam-no-policy-wildcards
+  statement {
+    sid       = "DescribeNetworkForVpcAttachment"
+    actions   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+    resources = ["*"]
+  }
+
+  # Creating an interface involves the subnet, the security group and the
+  # new interface: the first two are named exactly, the interface's id does
+  # not exist before the call.
+  statement {
+    sid     = "CreateInterfacesInOwnSubnets"
+    actions = ["ec2:CreateNetworkInterface"]
+    resources = concat(
+      [for s in var.subnet_ids : "${local.ec2_arn_prefix}:subnet/${s}"],
+      ["${local.ec2_arn_prefix}:security-group/${aws_security_group.this[0].id}"],
+      ["${local.ec2_arn_prefix}:network-interface/*"],
+    )
+  }
+
+  # Lambda manages the interfaces it created; their ids are not known in
+  # advance, so this is every interface in this account and region.
+  statement {
+    sid       = "ManageOwnInterfaces"
+    actions   = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+    resources = ["${local.ec2_arn_prefix}:network-interface/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "s3archivefs"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.function.json
+}
+
+resource "aws_iam_role_policy" "network" {
+  count = local.in_vpc ? 1 : 0
+
+  name   = "vpc-and-efs"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.network[0].json
+}
+
+# ---------------------------------------------------------------------------
+# Network: the function's security group (only when in a VPC).
+
+resource "aws_security_group" "this" {
+  count = local.in_vpc ? 1 : 0
+
+  name        = "${var.name}-function"
+  description = "s3archivefs function ${var.name}: HTTPS out, NFS to its EFS"
+  vpc_id      = var.vpc_id
+
+  tags = { Name = "${var.name}-function" }
+
+  lifecycle {
+    precondition {
+      condition     = var.vpc_id != null
+      error_message = "subnet_ids is set but vpc_id is null: give the VPC the subnets belong to."
+    }
+  }
+}
+
+# S3 (through the gateway endpoint) and the S3 Object Lambda endpoint that
+# WriteGetObjectResponse calls (public, through NAT: it has no VPC endpoint
+# and no published address range of its own), both on 443.
+#tfsec:ignore:aws-ec2-no-public-egress-sgr
+resource "aws_vpc_security_group_egress_rule" "https" {
+  count = local.in_vpc ? 1 : 0
+
+  security_group_id = aws_security_group.this[0].id
+  description       = "HTTPS to S3 and the S3 Object Lambda endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_egress_rule" "nfs" {
+  count = local.in_vpc && local.use_efs ? 1 : 0
+
+  security_group_id            = aws_security_group.this[0].id
+  description                  = "NFS to the cache file system"
+  ip_protocol                  = "tcp"
+  from_port                    = 2049
+  to_port                      = 2049
+  referenced_security_group_id = var.efs_security_group_id
+}
+
+# ---------------------------------------------------------------------------
+# The function.
+
+#tfsec:ignore:aws-lambda-enable-tracing
+resource "aws_lambda_function" "this" {
+  function_name    = var.name
+  description      = "s3archivefs: files inside squashfs archives in S3, served through S3 Object Lambda"
+  role             = aws_iam_role.this.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = [var.architecture]
+  filename         = var.zip_path
+  source_code_hash = filebase64sha256(var.zip_path)
+  memory_size      = var.memory_size
+  timeout          = var.timeout
+  layers           = var.layer_arns
+
+  reserved_concurrent_executions = var.reserved_concurrency != null ? var.reserved_concurrency : -1
+
+  ephemeral_storage {
+    size = var.ephemeral_storage_mb
+  }
+
+  environment {
+    variables = local.environment
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  dynamic "vpc_config" {
+    for_each = local.in_vpc ? [1] : []
+    content {
+      subnet_ids         = var.subnet_ids
+      security_group_ids = [aws_security_group.this[0].id]
+    }
+  }
+
+  dynamic "file_system_config" {
+    for_each = local.use_efs ? [1] : []
+    content {
+      arn              = var.efs_access_point_arn
+      local_mount_path = var.efs_mount_path
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = !local.use_efs || (local.in_vpc && var.efs_access_point_arn != null && var.efs_file_system_arn != null)
+      error_message = "enable_efs is true, but EFS needs the function in a VPC (subnet_ids, vpc_id), efs_access_point_arn to mount and efs_file_system_arn for its IAM grant."
+    }
+  }
+
+  # Lambda checks the role's VPC and EFS permissions when it creates the
+  # function, and the ext file must exist before the environment names it.
+  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy.network, aws_s3_object.vmap_ext]
+}

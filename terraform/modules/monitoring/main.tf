@@ -1,0 +1,204 @@
+data "aws_region" "current" {}
+
+locals {
+  namespace = coalesce(var.metric_namespace, "S3ArchiveFS/${var.function_name}")
+  region    = data.aws_region.current.region
+
+  olap_dimensions = {
+    AccessPointName = var.object_lambda_access_point_name
+    DataSourceARN   = var.function_arn
+  }
+
+  # One metric per numeric field of the function's request line. The
+  # pattern matches only those lines (slog's msg "request").
+  request_metrics = {
+    Requests    = { value = "1", unit = "Count" }
+    BytesOut    = { value = "$.bytes_out", unit = "Bytes" }
+    S3Requests  = { value = "$.s3_requests", unit = "Count" }
+    S3BytesIn   = { value = "$.s3_bytes_in", unit = "Bytes" }
+    CacheHits   = { value = "$.cache_hits", unit = "Count" }
+    CacheMisses = { value = "$.cache_misses", unit = "Count" }
+    DurationMs  = { value = "$.duration_ms", unit = "Milliseconds" }
+  }
+}
+
+resource "aws_cloudwatch_log_metric_filter" "request" {
+  for_each = local.request_metrics
+
+  name           = "${var.name}-${each.key}"
+  log_group_name = var.log_group_name
+  pattern        = "{ $.msg = \"request\" }"
+
+  metric_transformation {
+    name      = each.key
+    namespace = local.namespace
+    value     = each.value.value
+    unit      = each.value.unit
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Alarms.
+
+resource "aws_cloudwatch_metric_alarm" "olap_4xx_rate" {
+  alarm_name          = "${var.name}-olap-4xx-rate"
+  alarm_description   = "More than ${var.olap_4xx_rate_threshold * 100}% of requests to the Object Lambda access point ${var.object_lambda_access_point_name} ended in 4xx (missing keys, denied access, bad ranges)."
+  namespace           = "AWS/S3ObjectLambda"
+  metric_name         = "4xxErrors"
+  dimensions          = local.olap_dimensions
+  statistic           = "Average"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.olap_4xx_rate_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "olap_5xx" {
+  alarm_name          = "${var.name}-olap-5xx"
+  alarm_description   = "The Object Lambda access point ${var.object_lambda_access_point_name} returned 5xx: the function failed, timed out, or S3 did. See the function's log lines with status >= 500."
+  namespace           = "AWS/S3ObjectLambda"
+  metric_name         = "5xxErrors"
+  dimensions          = local.olap_dimensions
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.olap_5xx_count_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  alarm_name          = "${var.name}-function-errors"
+  alarm_description   = "The function ${var.function_name} failed invocations (crash, timeout, init failure such as a bad VMAP)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = var.function_name }
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.function_errors_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "function_throttles" {
+  alarm_name          = "${var.name}-function-throttles"
+  alarm_description   = "Invocations of ${var.function_name} were throttled: clients saw errors. Raise reserved concurrency or the account's concurrency limit."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = var.function_name }
+  statistic           = "Sum"
+  period              = var.period_seconds
+  evaluation_periods  = var.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.function_throttles_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+}
+
+# ---------------------------------------------------------------------------
+# Dashboard.
+
+locals {
+  olap_metric = [for m in ["AllRequests", "GetRequests", "HeadRequests", "ListRequests"] :
+    ["AWS/S3ObjectLambda", m, "AccessPointName", var.object_lambda_access_point_name, "DataSourceARN", var.function_arn, { stat = "Sum" }]
+  ]
+
+  widgets = [
+    {
+      type = "metric", x = 0, y = 0, width = 12, height = 6
+      properties = {
+        title   = "Requests (Object Lambda access point)"
+        region  = local.region
+        view    = "timeSeries"
+        stacked = false
+        period  = 60
+        metrics = local.olap_metric
+      }
+    },
+    {
+      type = "metric", x = 12, y = 0, width = 12, height = 6
+      properties = {
+        title  = "Latency (ms)"
+        region = local.region
+        view   = "timeSeries"
+        period = 60
+        metrics = [
+          ["AWS/S3ObjectLambda", "FirstByteLatency", "AccessPointName", var.object_lambda_access_point_name, "DataSourceARN", var.function_arn, { stat = "p50", label = "first byte p50" }],
+          ["...", { stat = "p99", label = "first byte p99" }],
+          ["AWS/S3ObjectLambda", "TotalRequestLatency", "AccessPointName", var.object_lambda_access_point_name, "DataSourceARN", var.function_arn, { stat = "p99", label = "total p99" }],
+          [local.namespace, "DurationMs", { stat = "p50", label = "function p50" }],
+          ["...", { stat = "p99", label = "function p99" }],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 0, y = 6, width = 12, height = 6
+      properties = {
+        title  = "Bytes out to clients vs bytes in from S3"
+        region = local.region
+        view   = "timeSeries"
+        period = 300
+        metrics = [
+          [local.namespace, "BytesOut", { stat = "Sum", label = "bytes out (function)" }],
+          [local.namespace, "S3BytesIn", { stat = "Sum", label = "S3 bytes in (archives)" }],
+          ["AWS/S3ObjectLambda", "BytesDownloaded", "AccessPointName", var.object_lambda_access_point_name, "DataSourceARN", var.function_arn, { stat = "Sum", label = "bytes downloaded (access point)" }],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 12, y = 6, width = 12, height = 6
+      properties = {
+        title  = "Chunk cache hit ratio (%) and S3 requests"
+        region = local.region
+        view   = "timeSeries"
+        period = 300
+        yAxis  = { left = { min = 0, max = 100 } }
+        metrics = [
+          [local.namespace, "CacheHits", { id = "hits", stat = "Sum", visible = false }],
+          [local.namespace, "CacheMisses", { id = "misses", stat = "Sum", visible = false }],
+          [{ expression = "100 * hits / (hits + misses)", id = "ratio", label = "cache hit ratio %" }],
+          [local.namespace, "S3Requests", { stat = "Sum", label = "S3 GETs", yAxis = "right" }],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 0, y = 12, width = 12, height = 6
+      properties = {
+        title  = "Errors and throttles"
+        region = local.region
+        view   = "timeSeries"
+        period = 60
+        metrics = [
+          ["AWS/S3ObjectLambda", "4xxErrors", "AccessPointName", var.object_lambda_access_point_name, "DataSourceARN", var.function_arn, { stat = "Sum" }],
+          ["AWS/S3ObjectLambda", "5xxErrors", "AccessPointName", var.object_lambda_access_point_name, "DataSourceARN", var.function_arn, { stat = "Sum" }],
+          ["AWS/Lambda", "Errors", "FunctionName", var.function_name, { stat = "Sum" }],
+          ["AWS/Lambda", "Throttles", "FunctionName", var.function_name, { stat = "Sum" }],
+          ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", var.function_name, { stat = "Maximum", yAxis = "right" }],
+        ]
+      }
+    },
+    {
+      type = "log", x = 12, y = 12, width = 12, height = 6
+      properties = {
+        title  = "Per operation (last period, from the request lines)"
+        region = local.region
+        view   = "table"
+        query  = "SOURCE '${var.log_group_name}' | filter msg = \"request\" | stats count(*) as requests, sum(bytes_out) as bytes_out, sum(s3_bytes_in) as s3_bytes_in, 100 * sum(cache_hits) / (sum(cache_hits) + sum(cache_misses)) as hit_pct, pct(duration_ms, 50) as p50_ms, pct(duration_ms, 99) as p99_ms by op, status"
+      }
+    },
+  ]
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = var.name
+  dashboard_body = jsonencode({ widgets = local.widgets })
+}

@@ -1,0 +1,19 @@
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
+}
+
+output "alarm_names" {
+  description = "Names of the alarms: access point 4xx rate and 5xx, function errors and throttles."
+  value = [
+    aws_cloudwatch_metric_alarm.olap_4xx_rate.alarm_name,
+    aws_cloudwatch_metric_alarm.olap_5xx.alarm_name,
+    aws_cloudwatch_metric_alarm.function_errors.alarm_name,
+    aws_cloudwatch_metric_alarm.function_throttles.alarm_name,
+  ]
+}
+
+output "metric_namespace" {
+  description = "Namespace of the metrics extracted from the function's request lines."
+  value       = local.namespace
+}

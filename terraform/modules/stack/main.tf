@@ -1,0 +1,97 @@
+# One s3archivefs deployment: what an environment instantiates. Every
+# module below has one concern; this file only wires them.
+
+locals {
+  supporting_access_point_name = "${var.name}-src"
+  example_prefix               = try(sort([for k in keys(var.prefix_vmap) : trim(k, "/")])[0], "PREFIX")
+  vmap_ext_key                 = coalesce(var.vmap_ext_key, "s3archivefs/${var.name}/vmap.txt")
+}
+
+module "network" {
+  source = "../network"
+  count  = var.enable_vpc ? 1 : 0
+
+  name             = var.name
+  cidr_block       = var.vpc_cidr
+  azs              = var.azs
+  nat_gateway_mode = var.nat_gateway_mode
+  enable_flow_logs = var.enable_flow_logs
+}
+
+module "efs" {
+  source = "../efs"
+  count  = var.enable_vpc ? 1 : 0
+
+  name                     = var.name
+  vpc_id                   = module.network[0].vpc_id
+  subnet_ids               = module.network[0].private_subnet_ids
+  client_security_group_id = module.function.security_group_id
+  throughput_mode          = var.efs_throughput_mode
+  transition_to_ia         = var.efs_transition_to_ia
+}
+
+module "layer" {
+  source = "../layer"
+  count  = var.layer_zip_path != null ? 1 : 0
+
+  name         = "${var.name}-libsquashfs-${var.architecture}"
+  zip_path     = var.layer_zip_path
+  architecture = var.architecture
+}
+
+module "function" {
+  source = "../function"
+
+  name                 = var.name
+  zip_path             = var.function_zip_path
+  architecture         = var.architecture
+  memory_size          = var.memory_size
+  timeout              = var.timeout
+  ephemeral_storage_mb = var.ephemeral_storage_mb
+  reserved_concurrency = var.reserved_concurrency
+  log_retention_days   = var.log_retention_days
+  log_level            = var.log_level
+
+  prefix_vmap     = var.prefix_vmap
+  vmap_ext_bucket = var.vmap_ext_bucket
+  vmap_ext_key    = local.vmap_ext_key
+
+  cache_chunk_size    = var.cache_chunk_size
+  cache_max_bytes     = var.cache_max_bytes
+  revalidate_interval = var.revalidate_interval
+  layer_arns          = var.layer_zip_path != null ? [module.layer[0].arn] : []
+
+  data_bucket_name            = var.bucket_name
+  supporting_access_point_arn = module.access_points.supporting_access_point_arn
+  archive_kms_key_arns        = var.archive_kms_key_arns
+
+  vpc_id                = var.enable_vpc ? module.network[0].vpc_id : null
+  subnet_ids            = var.enable_vpc ? module.network[0].private_subnet_ids : []
+  enable_efs            = var.enable_vpc
+  efs_access_point_arn  = var.enable_vpc ? module.efs[0].access_point_arn : null
+  efs_file_system_arn   = var.enable_vpc ? module.efs[0].file_system_arn : null
+  efs_security_group_id = var.enable_vpc ? module.efs[0].security_group_id : null
+}
+
+module "access_points" {
+  source = "../access-points"
+
+  bucket_name                     = var.bucket_name
+  supporting_access_point_name    = local.supporting_access_point_name
+  object_lambda_access_point_name = var.name
+  function_arn                    = module.function.function_arn
+  function_role_arn               = module.function.role_arn
+  reader_principal_arns           = var.reader_principal_arns
+  manage_bucket_policy            = var.manage_bucket_policy
+}
+
+module "monitoring" {
+  source = "../monitoring"
+
+  name                            = var.name
+  function_name                   = module.function.function_name
+  function_arn                    = module.function.function_arn
+  log_group_name                  = module.function.log_group_name
+  object_lambda_access_point_name = module.access_points.object_lambda_access_point_name
+  alarm_actions                   = var.alarm_actions
+}

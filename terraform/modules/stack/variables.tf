@@ -1,0 +1,168 @@
+variable "name" {
+  type        = string
+  description = "Name of this deployment (for example \"s3archivefs-dev\"): the function, the Object Lambda access point (this name), the supporting access point (<name>-src), the VPC, alarms and dashboard are named after it."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,34}[a-z0-9]$", var.name))
+    error_message = "name must be 3 to 36 lowercase letters, digits and '-', start with a letter and end with a letter or digit (it becomes access point and function names)."
+  }
+}
+
+variable "bucket_name" {
+  type        = string
+  description = "Bucket the Object Lambda access point serves: keys under no virtual prefix pass through to it, and listings merge its real objects with the virtual ones. It must exist (this stack does not create it)."
+}
+
+variable "prefix_vmap" {
+  type        = map(string)
+  description = "Virtual prefix map: virtual prefix => s3://bucket/key of the squashfs archive served under it. Validated by the function module."
+}
+
+variable "vmap_ext_bucket" {
+  type        = string
+  description = "Bucket for the VMAP ext file (used only when the map has more than 20 entries or exceeds Lambda's 4 KB environment)."
+  default     = null
+}
+
+variable "vmap_ext_key" {
+  type        = string
+  description = "Key of the VMAP ext file; null: \"s3archivefs/<name>/vmap.txt\"."
+  default     = null
+}
+
+variable "architecture" {
+  type        = string
+  description = "Instruction set of the function and the layer: \"arm64\" or \"x86_64\"."
+  default     = "arm64"
+}
+
+variable "function_zip_path" {
+  type        = string
+  description = "Path of the function zip (`make package` writes dist/function-<arch>.zip)."
+}
+
+variable "layer_zip_path" {
+  type        = string
+  description = "Path of the libsquashfs layer zip (`make package` writes dist/layer-<arch>.zip); null: no layer, pure Go decompression."
+  default     = null
+}
+
+variable "enable_vpc" {
+  type        = bool
+  description = "true: the function runs in private subnets of a new VPC (NAT gateway, S3 gateway endpoint) with its chunk cache on EFS, shared by every instance and kept across cold starts. false: no VPC, NAT or EFS (nothing billed by the hour); the cache lives in each instance's /tmp."
+  default     = true
+}
+
+variable "vpc_cidr" {
+  type        = string
+  description = "CIDR block of the VPC (enable_vpc only)."
+  default     = "10.42.0.0/16"
+}
+
+variable "azs" {
+  type        = list(string)
+  description = "Availability zones for the private subnets and EFS mount targets (enable_vpc only), e.g. [\"eu-west-1a\", \"eu-west-1b\"]."
+  default     = []
+}
+
+variable "nat_gateway_mode" {
+  type        = string
+  description = "\"single\" NAT gateway or one \"per_az\" (enable_vpc only)."
+  default     = "single"
+}
+
+variable "enable_flow_logs" {
+  type        = bool
+  description = "VPC flow logs to CloudWatch Logs (enable_vpc only)."
+  default     = false
+}
+
+variable "efs_throughput_mode" {
+  type        = string
+  description = "EFS throughput mode: \"elastic\", \"bursting\" or \"provisioned\"."
+  default     = "elastic"
+}
+
+variable "efs_transition_to_ia" {
+  type        = string
+  description = "EFS lifecycle: move cache chunks unread for this long to Infrequent Access (e.g. \"AFTER_30_DAYS\"); null never."
+  default     = "AFTER_30_DAYS"
+}
+
+variable "memory_size" {
+  type        = number
+  description = "Function memory in MB."
+  default     = 1024
+}
+
+variable "timeout" {
+  type        = number
+  description = "Function timeout in seconds (at most 60: Object Lambda's own limit)."
+  default     = 60
+}
+
+variable "ephemeral_storage_mb" {
+  type        = number
+  description = "Size of /tmp in MB (the cache lives there when enable_vpc is false)."
+  default     = 512
+}
+
+variable "reserved_concurrency" {
+  type        = number
+  description = "Reserved (and maximum) concurrency of the function; null: unreserved."
+  default     = null
+}
+
+variable "cache_chunk_size" {
+  type        = number
+  description = "S3ARCHIVEFS_CACHE_CHUNK_SIZE in bytes (power of two, 64 KiB to 64 MiB)."
+  default     = 1048576
+}
+
+variable "cache_max_bytes" {
+  type        = number
+  description = "S3ARCHIVEFS_CACHE_MAX_BYTES: cap on the chunk cache in bytes."
+  default     = 402653184
+}
+
+variable "revalidate_interval" {
+  type        = string
+  description = "S3ARCHIVEFS_REVALIDATE_INTERVAL: how long an open archive is trusted before its ETag is checked again (Go duration)."
+  default     = "60s"
+}
+
+variable "log_level" {
+  type        = string
+  description = "S3ARCHIVEFS_LOG_LEVEL: debug, info, warn or error."
+  default     = "info"
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the function's logs, in days."
+  default     = 30
+}
+
+variable "archive_kms_key_arns" {
+  type        = list(string)
+  description = "KMS keys of SSE-KMS archives (kms:Decrypt is granted on exactly these)."
+  default     = []
+}
+
+variable "reader_principal_arns" {
+  type        = list(string)
+  description = "Principals allowed to read through the Object Lambda access point; empty: any principal of this account that its own IAM allows."
+  default     = []
+}
+
+variable "manage_bucket_policy" {
+  type        = bool
+  description = "Write bucket_name's policy delegating access control to its access points (replaces any existing bucket policy)."
+  default     = false
+}
+
+variable "alarm_actions" {
+  type        = list(string)
+  description = "ARNs (SNS topics) notified by the alarms."
+  default     = []
+}
