@@ -2,7 +2,6 @@ package squash_test
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -224,5 +223,3 @@ func TestMatrix(t *testing.T) {
 		})
 	}
 }
-
-var _ = errors.Is
