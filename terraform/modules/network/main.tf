@@ -8,6 +8,9 @@ locals {
   nat_count = var.nat_gateway_mode == "per_az" ? length(var.azs) : 1
 }
 
+# Flow logs are an input (enable_flow_logs, on in prod): off, they cost
+# nothing; on, every packet record is billed as CloudWatch Logs ingestion.
+#tfsec:ignore:aws-ec2-require-vpc-flow-logs-for-all-vpcs
 resource "aws_vpc" "this" {
   cidr_block           = var.cidr_block
   enable_dns_support   = true

@@ -1,0 +1,4 @@
+output "environment" {
+  description = "The function's environment."
+  value       = module.function.environment
+}

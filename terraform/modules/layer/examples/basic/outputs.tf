@@ -1,0 +1,4 @@
+output "arn" {
+  description = "Layer version ARN."
+  value       = module.layer.arn
+}

@@ -1,0 +1,4 @@
+output "dashboard" {
+  description = "Dashboard name."
+  value       = module.monitoring.dashboard_name
+}

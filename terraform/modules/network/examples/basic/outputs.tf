@@ -1,0 +1,4 @@
+output "private_subnet_ids" {
+  description = "Private subnets."
+  value       = module.network.private_subnet_ids
+}

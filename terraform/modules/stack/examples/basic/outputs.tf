@@ -1,0 +1,4 @@
+output "cli_examples" {
+  description = "CLI commands."
+  value       = module.stack.cli_examples
+}
