@@ -1,0 +1,153 @@
+package olaplocal
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// presignExpiry is how long an event's inputS3Url stays valid.
+const presignExpiry = "3600"
+
+// authQuery are the query parameters of presigned requests, left out of the
+// event's userRequest.url as S3 Object Lambda does.
+var authQuery = map[string]bool{"X-Amz-Algorithm": true, "X-Amz-Credential": true, "X-Amz-Date": true,
+	"X-Amz-Expires": true, "X-Amz-SignedHeaders": true, "X-Amz-Signature": true, "X-Amz-Security-Token": true}
+
+// authHeaders are left out of userRequest.headers.
+var authHeaders = map[string]bool{"Authorization": true, "X-Amz-Security-Token": true}
+
+// event builds the Object Lambda event for op ("GetObject", "HeadObject",
+// "ListObjects" or "ListObjectsV2") on key, in the documented shape (see
+// "Event context format and usage" in the S3 user guide).
+func (e *Endpoint) event(ctx context.Context, r *http.Request, reqID string, s *Signed, op, key string, get *pendingGet) ([]byte, error) {
+	input, err := e.presign(ctx, r, op, key)
+	if err != nil {
+		return nil, err
+	}
+	ev := events.S3ObjectLambdaEvent{
+		XAmzRequestID: reqID,
+		Configuration: events.S3ObjectLambdaConfiguration{
+			AccessPointARN:           fmt.Sprintf("arn:aws:s3-object-lambda:%s:%s:accesspoint/%s", e.cfg.Region, e.cfg.AccountID, e.cfg.Bucket),
+			SupportingAccessPointARN: fmt.Sprintf("arn:aws:s3:%s:%s:accesspoint/%s", e.cfg.Region, e.cfg.AccountID, e.cfg.Upstream.Bucket),
+			Payload:                  e.cfg.Payload,
+		},
+		UserRequest: e.userRequest(r, key),
+		UserIdentity: events.S3ObjectLambdaUserIdentity{
+			Type:        "IAMUser",
+			PrincipalID: "AIDA" + strings.ToUpper(hex16(s.AccessKeyID)),
+			ARN:         fmt.Sprintf("arn:aws:iam::%s:user/%s", e.cfg.AccountID, s.AccessKeyID),
+			AccountID:   e.cfg.AccountID,
+			AccessKeyID: s.AccessKeyID,
+		},
+		ProtocolVersion: "1.00",
+	}
+	switch op {
+	case "GetObject":
+		ev.GetObjectContext = &events.S3ObjectLambdaGetObjectContext{InputS3URL: input, OutputRoute: get.route, OutputToken: get.token}
+	case "HeadObject":
+		ev.HeadObjectContext = &events.S3ObjectLambdaHeadObjectContext{InputS3URL: input}
+	case "ListObjects":
+		ev.ListObjectsContext = &events.S3ObjectLambdaListObjectsContext{InputS3URL: input}
+	case "ListObjectsV2":
+		ev.ListObjectsV2Context = &events.S3ObjectLambdaListObjectsV2Context{InputS3URL: input}
+	}
+	return json.Marshal(ev)
+}
+
+// userRequest describes the original call as Object Lambda does: the URL in
+// virtual-hosted style (host = bucket + "." + the host the client used, path
+// = the key), auth query parameters and auth headers removed, repeated
+// headers joined with commas.
+func (e *Endpoint) userRequest(r *http.Request, key string) events.S3ObjectLambdaUserRequest {
+	host := e.cfg.Bucket + "." + r.Host
+	u := url.URL{Scheme: "http", Host: host, Path: "/" + key, RawPath: "/" + awsEscape(key, true)}
+	if r.TLS != nil {
+		u.Scheme = "https"
+	}
+	var kept []string
+	for _, part := range strings.Split(r.URL.RawQuery, "&") {
+		name, _, _ := strings.Cut(part, "=")
+		if part != "" && !authQuery[unescapeLoose(name)] {
+			kept = append(kept, part)
+		}
+	}
+	u.RawQuery = strings.Join(kept, "&")
+	headers := map[string]string{"Host": host}
+	for name, vals := range r.Header {
+		if !authHeaders[name] {
+			headers[name] = strings.Join(vals, ",")
+		}
+	}
+	return events.S3ObjectLambdaUserRequest{URL: u.String(), Headers: headers}
+}
+
+// presign makes the event's inputS3Url: the same operation on the
+// supporting bucket, signed with the function role's credentials. GetObject
+// and HeadObject carry only versionId (Range, partNumber and conditional
+// headers stay in userRequest, as on AWS); listings carry the whole query.
+func (e *Endpoint) presign(ctx context.Context, r *http.Request, op, key string) (string, error) {
+	method := http.MethodGet
+	if op == "HeadObject" {
+		method = http.MethodHead
+	}
+	path := "/" + e.cfg.Upstream.Bucket
+	if key != "" {
+		path += "/" + key
+	}
+	q := url.Values{}
+	switch op {
+	case "GetObject", "HeadObject":
+		if v := r.URL.Query().Get("versionId"); v != "" {
+			q.Set("versionId", v)
+		}
+	default:
+		for k, vs := range r.URL.Query() {
+			if !authQuery[k] {
+				q[k] = vs
+			}
+		}
+	}
+	q.Set("X-Amz-Expires", presignExpiry)
+	u := *e.upstream
+	u.Path = strings.TrimSuffix(e.upstream.Path, "/") + path
+	u.RawPath = strings.TrimSuffix(e.upstream.EscapedPath(), "/") + awsEscape(path, true)
+	u.RawQuery = encodeSorted(q)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	if err != nil {
+		return "", fmt.Errorf("olaplocal: presign %s: %w", op, err)
+	}
+	creds := aws.Credentials{AccessKeyID: e.cfg.Upstream.AccessKeyID, SecretAccessKey: e.cfg.Upstream.SecretAccessKey}
+	signed, _, err := e.signer.PresignHTTP(ctx, creds, req, unsignedPayload, "s3", e.cfg.Region, e.cfg.Now())
+	if err != nil {
+		return "", fmt.Errorf("olaplocal: presign %s: %w", op, err)
+	}
+	return signed, nil
+}
+
+// encodeSorted encodes q with SigV4's escaping, keys in order.
+func encodeSorted(q url.Values) string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		for _, v := range q[k] {
+			parts = append(parts, awsEscape(k, false)+"="+awsEscape(v, false))
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+func hex16(s string) string {
+	return fmt.Sprintf("%x", s+strings.Repeat("0", 16))[:16]
+}
