@@ -202,7 +202,7 @@ func checkXZOptions(o []byte) error {
 	}
 	dict := binary.LittleEndian.Uint32(o)
 	filters := binary.LittleEndian.Uint32(o[4:])
-	if dict < 8192 || dict > maxBlock {
+	if dict < 4096 || dict > maxBlock {
 		return fmt.Errorf("codec: xz options: dictionary size %d out of range", dict)
 	}
 	if filters&^0x3f != 0 {

@@ -18,6 +18,10 @@ type Options struct {
 
 const defaultCacheBytes = 32 << 20
 
+// maxOptions bounds the compressor options block (the largest, gzip's and
+// xz's, are 8 bytes).
+const maxOptions = 64
+
 // Archive is an open squashfs archive. It is safe for concurrent use.
 type Archive struct {
 	r io.ReaderAt
@@ -64,12 +68,19 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Archive, error) {
 
 	var options []byte
 	if info.Flags&flagCompressorOptions != 0 {
-		// The options are one uncompressed metadata block after the superblock.
-		data, _, err := a.readMetaBlock(SuperblockSize, info.InodeTableStart)
-		if err != nil {
+		// An uncompressed metadata block after the superblock. It cannot
+		// be compressed: the decoder depends on it.
+		var buf [2 + maxOptions]byte
+		n := min(int64(len(buf)), info.InodeTableStart-SuperblockSize)
+		if err := a.readAt(buf[:n], SuperblockSize); err != nil {
 			return nil, fmt.Errorf("squash: compressor options: %w", err)
 		}
-		options = data
+		h := binary.LittleEndian.Uint16(buf[:])
+		size := int64(h & 0x7fff)
+		if h&0x8000 == 0 || size == 0 || size > n-2 {
+			return nil, corruptf("compressor options block header %#x", h)
+		}
+		options = buf[2 : 2+size]
 	}
 	if t.dec, err = engine.NewDecoder(info.Compressor, options); err != nil {
 		return nil, fmt.Errorf("squash: %s engine: %w", engine.Name(), err)

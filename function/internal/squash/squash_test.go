@@ -112,7 +112,7 @@ func checkArchive(t *testing.T, archive, src string, rangesPerFile int) {
 	children := map[string][]string{}
 	for _, w := range want {
 		if w.Path != "" {
-			children[path.Dir("/" + w.Path)[1:]] = append(children[path.Dir("/"+w.Path)[1:]], path.Base(w.Path))
+			children[path.Dir("/" + w.Path)[1:]] = append(children[path.Dir("/" + w.Path)[1:]], path.Base(w.Path))
 		}
 	}
 	rng := rand.New(rand.NewPCG(7, 7))
