@@ -1,0 +1,268 @@
+// Package config reads the function's S3ARCHIVEFS_* environment at init
+// and validates all of it, so a typo or an impossible value stops the
+// function with a message naming the variable instead of doing nothing.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/bits"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/vmap"
+)
+
+// Prefix starts every variable the function reads.
+const Prefix = "S3ARCHIVEFS"
+
+// Config is the validated configuration.
+type Config struct {
+	CacheDir           string
+	CacheChunkSize     int64 // 0: the archive's block size
+	CacheMaxBytes      int64 // 0: the chunk cache decides
+	RevalidateInterval time.Duration
+	OpenArchives       int
+	MemoryCacheBytes   int64
+	TailPrefetchBytes  int64
+	Engine             string // auto, go or native
+	NativeLibDir       string
+	LogLevel           slog.Level
+	// WGOREndpointURL sends WriteGetObjectResponse to a local Object
+	// Lambda endpoint; empty on AWS.
+	WGOREndpointURL string
+	VMap            *vmap.Map
+	// Unknown lists S3ARCHIVEFS_* variables in the environment that
+	// nothing reads; the caller logs them.
+	Unknown []string
+}
+
+// spec is what envconfig fills: one field per variable, its name derived
+// from the field name (split_words), and the desc and default tags that
+// also make the README table. No field has an envconfig tag: with one,
+// envconfig would fall back to the unprefixed name (CACHE_DIR), which is
+// not ours to read.
+type spec struct {
+	CacheDir           string   `split_words:"true" default:"/tmp" desc:"Directory of the chunk cache: /tmp, or an EFS mount shared by all instances."`
+	CacheChunkSize     byteSize `split_words:"true" default:"0" desc:"Size of a cache chunk (the unit of every ranged GET). Bytes, or with a K, M, Ki or Mi suffix; rounded up to a power of two between 4 KiB and 64 MiB. 0 uses the archive's block size."`
+	CacheMaxBytes      byteSize `split_words:"true" default:"0" desc:"Cap on the chunk cache's size on disk. 0 lets the cache size itself from the free space."`
+	RevalidateInterval duration `split_words:"true" default:"30s" desc:"How long an open archive is trusted before a HEAD checks that its ETag has not changed (Go duration, or seconds)."`
+	OpenArchives       int      `split_words:"true" default:"64" desc:"Archives kept open per instance (superblock, tables, caches)."`
+	MemoryCacheBytes   byteSize `split_words:"true" default:"32Mi" desc:"Per archive: in-memory LRU of decompressed metadata and fragment blocks."`
+	TailPrefetchBytes  byteSize `split_words:"true" default:"1Mi" desc:"Bytes read from the end of an archive when it is opened (its tables live there), in one suffix GET."`
+	Engine             string   `default:"auto" desc:"Block decompressor: go (pure Go), native (libsquashfs from the layer) or auto (native when the layer is present)."`
+	NativeLibDir       string   `split_words:"true" default:"/opt/lib" desc:"Where the layer's libsquashfs is found."`
+	LogLevel           string   `split_words:"true" default:"info" desc:"Log level: debug, info, warn or error. Logs are JSON, one line per request."`
+	WGOREndpointURL    string   `split_words:"true" desc:"Local testing only: base URL that receives WriteGetObjectResponse instead of S3. Unset on AWS."`
+}
+
+// Size limits of a cache chunk.
+const (
+	MinChunkSize = 4 << 10
+	MaxChunkSize = 64 << 20
+)
+
+// Load reads the configuration. environ is os.Environ(): envconfig reads
+// the process environment for the fields, environ is searched for the
+// VMAP entries and for unknown variables. readFile reads the VMAP ext
+// file.
+func Load(environ []string, readFile func(string) ([]byte, error)) (*Config, error) {
+	var s spec
+	if err := envconfig.Process(Prefix, &s); err != nil {
+		var pe *envconfig.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s=%q: %w", pe.KeyName, pe.Value, pe.Err)
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	env := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	c := &Config{
+		CacheDir:           s.CacheDir,
+		CacheChunkSize:     s.CacheChunkSize.n,
+		CacheMaxBytes:      s.CacheMaxBytes.n,
+		RevalidateInterval: s.RevalidateInterval.d,
+		OpenArchives:       s.OpenArchives,
+		MemoryCacheBytes:   s.MemoryCacheBytes.n,
+		TailPrefetchBytes:  s.TailPrefetchBytes.n,
+		Engine:             strings.ToLower(strings.TrimSpace(s.Engine)),
+		NativeLibDir:       s.NativeLibDir,
+		WGOREndpointURL:    strings.TrimSpace(s.WGOREndpointURL),
+	}
+	if err := c.validate(s); err != nil {
+		return nil, err
+	}
+	m, err := vmap.FromEnv(func(k string) string { return env[k] }, readFile)
+	if err != nil {
+		return nil, err
+	}
+	c.VMap = m
+	c.Unknown = unknown(env)
+	return c, nil
+}
+
+func (c *Config) validate(s spec) error {
+	bad := func(field, value, why string) error {
+		return fmt.Errorf("%s=%q: %s", key(field), value, why)
+	}
+	if c.CacheDir == "" || !filepath.IsAbs(c.CacheDir) {
+		return bad("CacheDir", c.CacheDir, "must be an absolute directory path")
+	}
+	if c.CacheChunkSize != 0 {
+		n := roundPow2(c.CacheChunkSize)
+		if n < MinChunkSize || n > MaxChunkSize {
+			return bad("CacheChunkSize", s.CacheChunkSize.raw,
+				fmt.Sprintf("a chunk must be 4 KiB to 64 MiB (this rounds up to %d bytes); 0 uses the archive's block size", n))
+		}
+		c.CacheChunkSize = n
+	}
+	if c.RevalidateInterval < 0 {
+		return bad("RevalidateInterval", s.RevalidateInterval.raw, "must not be negative")
+	}
+	if c.OpenArchives < 1 {
+		return bad("OpenArchives", strconv.Itoa(c.OpenArchives), "must be at least 1")
+	}
+	if c.TailPrefetchBytes > MaxChunkSize*4 {
+		return bad("TailPrefetchBytes", s.TailPrefetchBytes.raw, "must be at most 256 MiB")
+	}
+	switch c.Engine {
+	case "auto", "go", "native":
+	default:
+		return bad("Engine", s.Engine, "must be auto, go or native")
+	}
+	if c.NativeLibDir == "" || !filepath.IsAbs(c.NativeLibDir) {
+		return bad("NativeLibDir", c.NativeLibDir, "must be an absolute directory path")
+	}
+	switch strings.ToLower(strings.TrimSpace(s.LogLevel)) {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return bad("LogLevel", s.LogLevel, "must be debug, info, warn or error")
+	}
+	if u := c.WGOREndpointURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return bad("WGOREndpointURL", u, "must be an http:// or https:// URL")
+	}
+	return nil
+}
+
+// roundPow2 rounds n > 0 up to a power of two (chunks then align with
+// squashfs blocks, which are powers of two).
+func roundPow2(n int64) int64 {
+	if n <= 1 {
+		return 1
+	}
+	if n > 1<<62 {
+		return 1 << 62
+	}
+	return 1 << bits.Len64(uint64(n-1))
+}
+
+// Known returns the names of every variable the function reads, sorted.
+func Known() []string {
+	var names []string
+	for _, v := range vars() {
+		names = append(names, v.Name)
+	}
+	for i := 1; i <= vmap.EnvMaxIndex; i++ {
+		names = append(names, vmap.EnvPrefix+strconv.Itoa(i))
+	}
+	names = append(names, vmap.EnvExtFile)
+	sort.Strings(names)
+	return names
+}
+
+func unknown(env map[string]string) []string {
+	known := map[string]bool{}
+	for _, n := range Known() {
+		known[n] = true
+	}
+	var out []string
+	for k := range env {
+		if strings.HasPrefix(k, Prefix+"_") && !known[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// byteSize is a size in bytes written as a number with an optional
+// suffix: K, M, G (powers of 1000) or Ki, Mi, Gi (powers of 1024),
+// optionally followed by B.
+type byteSize struct {
+	n   int64
+	raw string
+}
+
+func (b *byteSize) Decode(v string) error {
+	n, err := parseBytes(v)
+	if err != nil {
+		return err
+	}
+	*b = byteSize{n: n, raw: v}
+	return nil
+}
+
+func parseBytes(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), "b")
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}} {
+		if len(s) > len(u.suffix) && strings.EqualFold(s[len(s)-len(u.suffix):], u.suffix) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("not a size in bytes (want e.g. 1048576, 1Mi or 512K)")
+	case n < 0:
+		return 0, fmt.Errorf("must not be negative")
+	case n > (1<<62)/mult:
+		return 0, fmt.Errorf("too large")
+	}
+	return n * mult, nil
+}
+
+// duration is a Go duration ("30s", "5m") or a number of seconds.
+type duration struct {
+	d   time.Duration
+	raw string
+}
+
+func (d *duration) Decode(v string) error {
+	s := strings.TrimSpace(v)
+	if secs, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if secs < 0 || secs > int64((1<<62)/time.Second) {
+			return fmt.Errorf("out of range")
+		}
+		*d = duration{d: time.Duration(secs) * time.Second, raw: v}
+		return nil
+	}
+	x, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("not a duration (want e.g. 30s, 5m or a number of seconds)")
+	}
+	*d = duration{d: x, raw: v}
+	return nil
+}
+
