@@ -265,4 +265,3 @@ func (d *duration) Decode(v string) error {
 	*d = duration{d: x, raw: v}
 	return nil
 }
-

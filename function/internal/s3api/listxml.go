@@ -108,4 +108,3 @@ func urlEncode(s string) string {
 	}
 	return b.String()
 }
-

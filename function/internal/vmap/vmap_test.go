@@ -10,7 +10,7 @@ import (
 
 func TestParseEntries(t *testing.T) {
 	tests := []struct {
-		text               string
+		text             string
 		prefix, bkt, key string
 	}{
 		{"datasets/linux|s3://archive-bucket/archives/linux.sqfs", "datasets/linux", "archive-bucket", "archives/linux.sqfs"},
