@@ -1,0 +1,133 @@
+// Command bootstrap is the s3archivefs Lambda function (runtime
+// provided.al2023): it answers S3 Object Lambda events for GetObject,
+// HeadObject, ListObjects and ListObjectsV2.
+//
+// Everything that lives for the life of the process (configuration, the S3
+// clients, the chunk cache, the set of open archives, the decompression
+// engine) is built once here at init and passed down. Invalid
+// configuration stops init with a message naming the variable.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/archive"
+	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
+	"github.com/s3archivefs/s3archivefs/function/internal/codec/libsquashfs"
+	"github.com/s3archivefs/s3archivefs/function/internal/config"
+	"github.com/s3archivefs/s3archivefs/function/internal/objects"
+	"github.com/s3archivefs/s3archivefs/function/internal/olap"
+	"github.com/s3archivefs/s3archivefs/function/internal/s3src"
+	"github.com/s3archivefs/s3archivefs/function/internal/squash"
+)
+
+func main() {
+	h, err := setup(context.Background())
+	if err != nil {
+		// The message reaches CloudWatch and the Lambda init error.
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "err", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+func setup(ctx context.Context) (*olap.Handler, error) {
+	client, err := s3src.NewClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(os.Environ(), readFile(ctx, client))
+	if err != nil {
+		return nil, err
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	for _, name := range cfg.Unknown {
+		logger.Warn("unknown configuration variable ignored (a typo?)", "variable", name)
+	}
+	engine, err := libsquashfs.Select(cfg.Engine, cfg.NativeLibDir, logger)
+	if err != nil {
+		return nil, fmt.Errorf("S3ARCHIVEFS_ENGINE=%s: %w", cfg.Engine, err)
+	}
+	cache, err := chunkcache.New(chunkcache.Config{Dir: cfg.CacheDir, CapBytes: cfg.CacheMaxBytes, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("S3ARCHIVEFS_CACHE_DIR=%s: %w", cfg.CacheDir, err)
+	}
+	opener := &archive.Opener{
+		Cache:     cache,
+		Source:    func(r archive.Ref) *s3src.Object { return s3src.New(client, r.Bucket, r.Key) },
+		ChunkSize: cfg.CacheChunkSize,
+		TailBytes: cfg.TailPrefetchBytes,
+		Squash:    squash.Options{Engine: engine, CacheBytes: cfg.MemoryCacheBytes},
+		Logger:    logger,
+	}
+	writer, err := wgorClient(client, cfg.WGOREndpointURL)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("init", "engine", engine.Name(), "virtual_prefixes", cfg.VMap.Len(),
+		"cache_dir", cfg.CacheDir, "cache_chunk_size", cfg.CacheChunkSize)
+	return &olap.Handler{
+		Objects: &objects.Service{
+			VMap:     cfg.VMap,
+			Archives: &archive.Set{Opener: opener, Max: cfg.OpenArchives, Revalidate: cfg.RevalidateInterval},
+			Logger:   logger,
+		},
+		Writer: writer,
+		HTTP:   &http.Client{},
+		Lister: client,
+		Logger: logger,
+	}, nil
+}
+
+// wgorClient is the client that calls WriteGetObjectResponse: the archive
+// client itself on AWS, or one aimed at a local endpoint. A local endpoint
+// is one host, so the SDK must not prefix it with the request route.
+func wgorClient(client *s3.Client, endpoint string) (*s3.Client, error) {
+	if endpoint == "" {
+		return client, nil
+	}
+	return s3.New(client.Options(), func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.UsePathStyle = true
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("NoHostPrefix",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+				}), middleware.Before)
+		})
+	}), nil
+}
+
+// readFile reads the VMAP ext file from a local path (a layer, EFS) or from
+// S3 (s3://bucket/key, how Terraform delivers a map too large for the
+// environment).
+func readFile(ctx context.Context, client *s3.Client) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		rest, ok := strings.CutPrefix(name, "s3://")
+		if !ok {
+			return os.ReadFile(name)
+		}
+		bucket, key, _ := strings.Cut(rest, "/")
+		if bucket == "" || key == "" {
+			return nil, fmt.Errorf("%q: want s3://bucket/key", name)
+		}
+		out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return nil, err
+		}
+		defer out.Body.Close()
+		return io.ReadAll(io.LimitReader(out.Body, 16<<20))
+	}
+}

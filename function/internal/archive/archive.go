@@ -1,0 +1,143 @@
+// Package archive opens squashfs archives stored in S3 and keeps a bounded
+// set of them open per process.
+//
+// Opening an archive costs one round trip of two parallel ranged GETs: the
+// head of the object (superblock and compressor options) and its tail
+// (where mksquashfs and gensquashfs put every metadata table: inodes,
+// directories, fragment, export and id tables). Both answers carry the
+// object's size and ETag, so no HEAD is needed. The tail is stored in the
+// chunk cache and kept in memory for the life of the open archive, so a cold
+// read of a small file costs this round trip plus the data block's.
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
+	"github.com/s3archivefs/s3archivefs/function/internal/s3src"
+	"github.com/s3archivefs/s3archivefs/function/internal/squash"
+)
+
+// headBytes is what the open reads from the start of the archive: the
+// 96-byte superblock and the compressor options block that may follow it.
+const headBytes = 4096
+
+// Ref names an archive object in S3.
+type Ref struct {
+	Bucket, Key string
+}
+
+func (r Ref) String() string { return "s3://" + r.Bucket + "/" + r.Key }
+
+// ErrNotSquashfs reports an object that is not a readable squashfs archive.
+var ErrNotSquashfs = errors.New("not a readable squashfs archive")
+
+// Archive is one open archive: its identity in S3 and its parsed tables.
+type Archive struct {
+	Ref          Ref
+	Size         int64
+	ETag         string
+	LastModified time.Time
+
+	fs     *squash.Archive
+	object *chunkcache.Object
+	head   segment
+	tail   segment
+}
+
+// FS returns the archive's file system reading through the chunk cache on
+// behalf of ctx (its cancellation and its request counters).
+func (a *Archive) FS(ctx context.Context) *squash.Archive {
+	return a.fs.WithReader(a.readerAt(ctx))
+}
+
+// Info returns the archive's superblock.
+func (a *Archive) Info() squash.Info { return a.fs.Info() }
+
+func (a *Archive) readerAt(ctx context.Context) io.ReaderAt {
+	return overlay{segments: []segment{a.head, a.tail}, rest: a.object.ReaderAt(ctx)}
+}
+
+// Opener opens archives.
+type Opener struct {
+	Cache *chunkcache.Cache
+	// Source returns the S3 object of a ref.
+	Source func(Ref) *s3src.Object
+	// ChunkSize as configured (0: the archive's block size).
+	ChunkSize int64
+	// TailBytes is the length of the suffix GET made at open.
+	TailBytes int64
+	// Squash options (engine, memory cache bound).
+	Squash squash.Options
+	Logger *slog.Logger
+}
+
+// Open reads the archive's head and tail in parallel and parses its tables.
+func (o *Opener) Open(ctx context.Context, ref Ref) (*Archive, error) {
+	src := o.Source(ref)
+	type result struct {
+		data  []byte
+		start int64
+		info  s3src.Info
+		err   error
+	}
+	headc := make(chan result, 1)
+	go func() {
+		data, info, err := src.GetRange(ctx, 0, headBytes)
+		headc <- result{data: data, info: info, err: err}
+	}()
+	tailData, tailStart, tailInfo, tailErr := src.GetSuffix(ctx, o.TailBytes)
+	head := <-headc
+	if head.err != nil {
+		return nil, fmt.Errorf("open %s: %w", ref, head.err)
+	}
+	if tailErr != nil {
+		return nil, fmt.Errorf("open %s: %w", ref, tailErr)
+	}
+	if head.info.ETag != tailInfo.ETag || head.info.Size != tailInfo.Size {
+		// Replaced between the two reads: the caller may retry.
+		return nil, fmt.Errorf("open %s: %w", ref, s3src.ErrChanged)
+	}
+	info := tailInfo
+	sb, err := squash.ParseSuperblock(head.data)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w: %w", ref, ErrNotSquashfs, err)
+	}
+	chunk := chunkcache.ChunkSize(o.ChunkSize, sb.BlockSize)
+	id := chunkcache.Identity{Bucket: ref.Bucket, Key: ref.Key, ETag: info.ETag}
+	obj := o.Cache.Object(id, info.Size, chunk, pinned{src: src, etag: info.ETag})
+	if err := obj.Store(tailStart, tailData); err != nil {
+		o.Logger.Warn("tail not cached", "archive", ref.String(), "err", err)
+	}
+	a := &Archive{
+		Ref: ref, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified,
+		object: obj,
+		head:   segment{off: 0, data: head.data},
+		tail:   segment{off: tailStart, data: tailData},
+	}
+	fs, err := squash.Open(a.readerAt(ctx), info.Size, o.Squash)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("open %s: %w: %w", ref, ErrNotSquashfs, err)
+	}
+	a.fs = fs
+	return a, nil
+}
+
+// pinned reads ranges of one version of the object: a replaced object fails
+// with s3src.ErrChanged instead of mixing bytes of two versions.
+type pinned struct {
+	src  *s3src.Object
+	etag string
+}
+
+func (p pinned) ReadRange(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+	return p.src.ReadRange(ctx, off, n, p.etag)
+}

@@ -1,0 +1,151 @@
+package objects
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/squash"
+)
+
+// readDirPage is how many directory entries the walker asks for at a time.
+const readDirPage = 256
+
+// file is a regular file found by the walk, with its key relative to the
+// archive root.
+type file struct {
+	key   string
+	entry squash.Entry // the file's own entry (a symlink's target)
+}
+
+// walk yields the regular files of the archive (and symlinks that resolve to
+// one) whose keys are >= from, in byte order of their keys.
+//
+// Keys order a directory "d" by "d/", not by "d": "d-x" and "d.txt" come
+// before everything in "d/". The walker emits a directory only once every
+// entry that sorts before it has been seen, and starts each directory at
+// `from` without reading what comes before it, so the cost of a page is the
+// page plus a few lookups per level, whatever the archive's size.
+func walk(ctx context.Context, a *squash.Archive, from string, yield func(file, error) bool) bool {
+	return walkDir(ctx, a, "", from, yield)
+}
+
+// pending is an entry waiting for its turn in key order.
+type pending struct {
+	sortKey string // name, or name+"/" for a directory
+	entry   squash.Entry
+	from    string // where to start inside a directory ("" = all of it)
+}
+
+type pendingHeap []pending
+
+func (h pendingHeap) Len() int           { return len(h) }
+func (h pendingHeap) Less(i, j int) bool { return h[i].sortKey < h[j].sortKey }
+func (h pendingHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *pendingHeap) Push(x any)        { *h = append(*h, x.(pending)) }
+func (h *pendingHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func sortKey(e squash.Entry) string {
+	if e.Mode.IsDir() {
+		return e.Name + "/"
+	}
+	return e.Name
+}
+
+func walkDir(ctx context.Context, a *squash.Archive, dir, from string, yield func(file, error) bool) bool {
+	first, rest, descend := strings.Cut(from, "/")
+	var h pendingHeap
+	// consider queues an entry if any of its keys can be >= from.
+	consider := func(e squash.Entry) {
+		k := sortKey(e)
+		switch {
+		case e.Mode.IsDir() && e.Name == first && descend:
+			heap.Push(&h, pending{sortKey: k, entry: e, from: rest})
+		case k >= from:
+			heap.Push(&h, pending{sortKey: k, entry: e})
+		}
+	}
+	// emit yields, in order, every queued entry that sorts before bound:
+	// no entry still unread can sort before it.
+	emit := func(bound string, all bool) bool {
+		for h.Len() > 0 && (all || h[0].sortKey < bound) {
+			p := heap.Pop(&h).(pending)
+			if !visit(ctx, a, dir, p, yield) {
+				return false
+			}
+		}
+		return true
+	}
+
+	if first != "" {
+		// Directories whose names are proper prefixes of `first` followed by
+		// a byte below '/' sort after `from` although their names sort
+		// before it: look each up directly.
+		for i := 1; i < len(first); i++ {
+			if first[i] >= '/' {
+				continue
+			}
+			e, err := a.Lstat(path.Join(dir, first[:i]))
+			if err == nil && e.Mode.IsDir() {
+				consider(e)
+			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return yield(file{}, err)
+			}
+		}
+		e, err := a.Lstat(path.Join(dir, first))
+		switch {
+		case err == nil:
+			consider(e)
+		case !errors.Is(err, fs.ErrNotExist):
+			return yield(file{}, err)
+		}
+	}
+	after := first
+	for {
+		if err := ctx.Err(); err != nil {
+			return yield(file{}, err)
+		}
+		entries, err := a.ReadDir(dir, after, readDirPage)
+		if err != nil {
+			return yield(file{}, err)
+		}
+		for _, e := range entries {
+			if !emit(e.Name, false) {
+				return false
+			}
+			consider(e)
+			after = e.Name
+		}
+		if len(entries) < readDirPage {
+			return emit("", true)
+		}
+	}
+}
+
+func visit(ctx context.Context, a *squash.Archive, dir string, p pending, yield func(file, error) bool) bool {
+	name := path.Join(dir, p.entry.Name)
+	switch {
+	case p.entry.Mode.IsDir():
+		return walkDir(ctx, a, name, p.from, yield)
+	case p.entry.Mode.IsRegular():
+		return yield(file{key: name, entry: p.entry}, nil)
+	case p.entry.Mode&fs.ModeSymlink != 0:
+		// A symlink to a regular file is an object with the target's
+		// content; links to directories are not followed (they could
+		// loop) and dangling links are no object at all.
+		target, err := a.Stat(name)
+		if err != nil || !target.Mode.IsRegular() {
+			return true
+		}
+		return yield(file{key: name, entry: target}, nil)
+	}
+	return true // devices, fifos, sockets: not objects
+}

@@ -1,0 +1,60 @@
+package olap
+
+import (
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+func TestParseUserRequest(t *testing.T) {
+	tests := []struct {
+		url, key, query string
+		wantErr         bool
+	}{
+		{url: "https://ol-111122223333.s3-object-lambda.us-east-1.amazonaws.com/demo/a%20b.txt", key: "demo/a b.txt"},
+		{url: "https://ol-111122223333.s3-object-lambda.us-east-1.amazonaws.com/demo/x?partNumber=1", key: "demo/x", query: "1"},
+		{url: "https://ol-111122223333.s3-object-lambda.us-east-1.amazonaws.com/", key: ""},
+		{url: "http://127.0.0.1:9000/s3archivefs/demo/dir/f%2Bg", key: "demo/dir/f+g"},
+		{url: "http://127.0.0.1:9000/s3archivefs?list-type=2", key: ""},
+		{url: "https://ol.s3-object-lambda.us-east-1.amazonaws.com/%zz", wantErr: true},
+		{url: "::not a url", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := parseUserRequest(events.S3ObjectLambdaUserRequest{URL: tt.url, Headers: map[string]string{"range": "bytes=0-1"}})
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: err = %v, want error %v", tt.url, err, tt.wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if got.Key != tt.key {
+			t.Errorf("%s: key %q, want %q", tt.url, got.Key, tt.key)
+		}
+		if got.Query.Get("partNumber") != tt.query {
+			t.Errorf("%s: partNumber %q, want %q", tt.url, got.Query.Get("partNumber"), tt.query)
+		}
+		if got.Header.Get("Range") != "bytes=0-1" {
+			t.Errorf("%s: headers are not looked up case-insensitively: %v", tt.url, got.Header)
+		}
+	}
+}
+
+func TestStartAfter(t *testing.T) {
+	keys := []string{"", "a", "a/", "a/x", "a/\U0010FFFF", "a0", "a.txt", "b", "日本/x", "a\x00", "a/\x00"}
+	for _, from := range []string{"", "a", "a/", "a0", "a\x00", "b", "日本", "a/x\x00"} {
+		after := startAfter(from)
+		for _, k := range keys {
+			// Every key >= from must be listed (k > after).
+			if k >= from && !(k > after) && from != "" {
+				t.Errorf("from %q: StartAfter %q would skip key %q", from, after, k)
+			}
+		}
+		if len(after) > maxKeyBytes {
+			t.Errorf("from %q: StartAfter is %d bytes, over S3's key limit", from, len(after))
+		}
+	}
+	if got := startAfter("dir0"); got <= "dir/zzz" {
+		t.Errorf("startAfter(dir0) = %q does not skip the keys under dir/", got[:8])
+	}
+}
