@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/s3archivefs/s3archivefs/function/internal/codec"
@@ -316,4 +317,38 @@ func BenchmarkReadLargeFile(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestConcurrent reads many files of one archive from several goroutines
+// through views sharing one cache (run with -race).
+func TestConcurrent(t *testing.T) {
+	archive, src := fixture.Build(t, special)
+	e := &countingEngine{Engine: codec.Go}
+	a, cr := openArchive(t, archive, squash.Options{Engine: e, CacheBytes: 256 << 10})
+	names := []string{"text/small.txt", "text/medium.txt", "random/tail.bin", "links/chain", "many/entry-with-a-long-name-00042", "sparse/holes", "exact/blocks"}
+	want := map[string][]byte{}
+	for _, n := range names {
+		p, _ := filepath.EvalSymlinks(filepath.Join(src, n))
+		want[n], _ = os.ReadFile(p)
+	}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			v := a.WithReader(cr)
+			for i := range 20 {
+				n := names[(g+i)%len(names)]
+				f, err := v.Open(n)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := io.ReadAll(f.Reader(0, f.Size()))
+				if err != nil || !bytes.Equal(got, want[n]) {
+					t.Errorf("%s: %d bytes, %v", n, len(got), err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
