@@ -7,6 +7,8 @@ locals {
   region     = data.aws_region.current.region
   account_id = data.aws_caller_identity.current.account_id
 
+  log_group_name = "/aws/lambda/${var.name}"
+
   in_vpc  = length(var.subnet_ids) > 0
   use_efs = var.enable_efs
 
@@ -43,7 +45,10 @@ locals {
 
   use_ext_file = length(local.vmap_lines) > 20 || local.inline_env_bytes > local.env_limit_bytes
 
-  ext_file_url = local.use_ext_file ? "s3://${var.vmap_ext_bucket}/${var.vmap_ext_key}" : null
+  # Null when unset: the precondition on the object below then fails the
+  # plan with a message instead of a template error here.
+  ext_file_ok  = var.vmap_ext_bucket != null && var.vmap_ext_key != null
+  ext_file_url = local.use_ext_file && local.ext_file_ok ? "s3://${var.vmap_ext_bucket}/${var.vmap_ext_key}" : null
 
   environment = local.use_ext_file ? merge(local.base_env, {
     S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE   = local.ext_file_url
@@ -62,7 +67,7 @@ locals {
   archive_object_arns = sort([for o in local.archive_objects :
     "arn:${local.partition}:s3:::${o.bucket}/${replace(replace(replace(o.key, "$", "$${$}"), "*", "$${*}"), "?", "$${?}")}"
   ])
-  ext_file_arns = local.use_ext_file ? ["arn:${local.partition}:s3:::${var.vmap_ext_bucket}/${var.vmap_ext_key}"] : []
+  ext_file_arns = local.use_ext_file && local.ext_file_ok ? ["arn:${local.partition}:s3:::${var.vmap_ext_bucket}/${var.vmap_ext_key}"] : []
 
   ec2_arn_prefix = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
 }
@@ -81,7 +86,7 @@ resource "aws_s3_object" "vmap_ext" {
 
   lifecycle {
     precondition {
-      condition     = var.vmap_ext_bucket != null && var.vmap_ext_key != null
+      condition     = local.ext_file_ok
       error_message = "prefix_vmap has ${length(local.vmap_lines)} entries (${local.inline_env_bytes} bytes as environment variables): more than 20 entries or more than Lambda's 4096-byte environment, so it must go to an S3 object. Set vmap_ext_bucket and vmap_ext_key."
     }
   }
@@ -91,7 +96,7 @@ resource "aws_s3_object" "vmap_ext" {
 # Logs.
 
 resource "aws_cloudwatch_log_group" "this" {
-  name              = "/aws/lambda/${var.name}"
+  name              = local.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.log_kms_key_arn
 }
@@ -144,10 +149,13 @@ data "aws_iam_policy_document" "function" {
   }
 
   # Only to its own log group (created above, so no logs:CreateLogGroup).
+  # The ARN is built from the name, not read from the resource: a policy
+  # document that refers to a resource still to be created is only rendered
+  # at apply, and this one should be readable in `terraform plan`.
   statement {
     sid       = "WriteOwnLogGroup"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${aws_cloudwatch_log_group.this.name}:log-stream:*"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}:log-stream:*"]
   }
 
   dynamic "statement" {
