@@ -1,6 +1,7 @@
 package olaplocal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -59,7 +60,13 @@ func (e *Endpoint) event(ctx context.Context, r *http.Request, reqID string, s *
 	case "ListObjectsV2":
 		ev.ListObjectsV2Context = &events.S3ObjectLambdaListObjectsV2Context{InputS3URL: input}
 	}
-	return json.Marshal(ev)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // '&' in URLs stays '&', as in AWS's events
+	if err := enc.Encode(ev); err != nil {
+		return nil, fmt.Errorf("olaplocal: event: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // userRequest describes the original call as Object Lambda does: the URL in
