@@ -1,0 +1,299 @@
+// Package chunkcache turns a remote object into an io.ReaderAt backed by a
+// chunked read-through cache on local disk or a shared EFS/NFS directory.
+//
+// # Layout
+//
+//	<Dir>/s3archivefs/v1/<h[0:2]>/<h>.c<chunk size>/<chunk index>
+//
+// where h is the hex SHA-256 of (bucket, key, ETag), each length-prefixed.
+// A replaced object has a new ETag, hence a new directory: old bytes are
+// never served for it. Chunk i holds the object's bytes
+// [i*chunk, min((i+1)*chunk, size)); its file has exactly that length.
+//
+// # Atomicity
+//
+// A chunk is written to a unique temporary name (".tmp-*") in its final
+// directory, fsynced and renamed into place: rename is atomic on local
+// filesystems and on NFS/EFS, so readers in any process see a complete
+// chunk or none. A reader also checks the file's length and treats a wrong
+// one as missing (and removes it). Only complete chunks are written; a
+// failed or short fetch writes nothing.
+//
+// # Bounds
+//
+// The cache holds at most CapBytes. The default is 80% of the size of the
+// filesystem holding Dir, at most 10 GiB (EFS reports exabytes). When the
+// cap is passed, or the filesystem's free space falls below 5% of its size
+// (at most 1 GiB), a scan removes the least recently used chunks, by file
+// mtime (touched on a hit at most once a minute), down to 90% of the cap.
+// The first insert of a process also scans, to learn what other processes
+// left. Eviction tolerates other processes deleting the same files. When
+// the directory is not writable or the disk is full, reads are served from
+// the fetched bytes without caching and a warning is logged at most once a
+// minute.
+//
+// One ReadAt holds at most maxWindow bytes of fetched chunks at a time and
+// makes GETs of at most that size: one GET per run of adjacent missing
+// chunks within the window.
+package chunkcache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+const (
+	// MaxChunkSize bounds ChunkSize: one chunk is fetched into memory whole.
+	MaxChunkSize = 8 << 20
+	// maxWindow bounds the bytes one ReadAt fetches and holds at a time.
+	maxWindow = 8 << 20
+
+	defaultCapMax   = 10 << 30
+	fallbackCap     = 400 << 20 // when the filesystem size is unknown
+	maxMinFree      = 1 << 30
+	touchEvery      = time.Minute
+	warnEvery       = time.Minute
+	freeCheckEvery  = time.Second
+	staleTemp       = 10 * time.Minute
+	fetchTimeout    = 2 * time.Minute
+	tempPrefix      = ".tmp-"
+	layoutDir       = "s3archivefs/v1"
+	evictLowPercent = 90
+)
+
+// Fetcher reads exactly n bytes at off of one version of the object (the
+// caller pins the ETag), or fails.
+type Fetcher interface {
+	ReadRange(ctx context.Context, off, n int64) (io.ReadCloser, error)
+}
+
+// Config configures a Cache.
+type Config struct {
+	// Dir is the cache's parent directory (S3ARCHIVEFS_CACHE_DIR); "" is
+	// /tmp.
+	Dir string
+	// CapBytes bounds the cache's size on disk; 0 is the default (see the
+	// package doc).
+	CapBytes int64
+	Logger   *slog.Logger
+}
+
+// Cache is a chunk cache in one directory, shared by the process's objects.
+type Cache struct {
+	root    string
+	fsDir   string
+	cap     int64
+	minFree int64
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	objects map[objectKey]*Object
+
+	// usage estimates the bytes on disk: set by each scan, grown by each
+	// insert; -1 until the first scan.
+	usage     atomic.Int64
+	evictMu   sync.Mutex
+	lastFree  atomic.Int64 // unix nanos of the last free-space check
+	lastWarn  atomic.Int64 // unix nanos of the last disk warning
+	evictions atomic.Int64 // files removed by eviction, for tests and logs
+}
+
+type objectKey struct {
+	id    Identity
+	chunk int64
+}
+
+// New returns a cache under cfg.Dir. A directory that cannot be created is
+// not an error: the cache then serves reads uncached and warns.
+func New(cfg Config) (*Cache, error) {
+	if cfg.CapBytes < 0 {
+		return nil, fmt.Errorf("chunkcache: negative cap %d", cfg.CapBytes)
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = "/tmp"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Cache{
+		root:    filepath.Join(cfg.Dir, layoutDir),
+		fsDir:   cfg.Dir,
+		cap:     cfg.CapBytes,
+		log:     cfg.Logger,
+		objects: map[objectKey]*Object{},
+	}
+	c.usage.Store(-1)
+	if err := os.MkdirAll(c.root, 0o755); err != nil {
+		c.warn("cache directory not usable; reads will not be cached", err)
+	}
+	total, _, err := statfs(cfg.Dir)
+	switch {
+	case err != nil:
+		c.log.Warn("chunkcache: filesystem size unknown", "dir", cfg.Dir, "err", err)
+		if c.cap == 0 {
+			c.cap = fallbackCap
+		}
+	default:
+		if c.cap == 0 {
+			c.cap = min(total/10*8, defaultCapMax)
+		}
+		c.minFree = min(total/20, maxMinFree)
+	}
+	return c, nil
+}
+
+// CapBytes is the cache's size bound in effect.
+func (c *Cache) CapBytes() int64 { return c.cap }
+
+// ChunkSize returns the chunk size to use: configured rounded down to a
+// power of two; 0 or less than blockSize gives blockSize; at most
+// MaxChunkSize.
+func ChunkSize(configured int64, blockSize uint32) int64 {
+	bs := int64(blockSize)
+	if configured <= 0 || configured < bs {
+		configured = bs
+	}
+	if configured <= 0 {
+		return 4096
+	}
+	p := int64(1) << (63 - bits.LeadingZeros64(uint64(configured)))
+	if p < bs {
+		// blockSize itself is not a power of two (squashfs's always is).
+		p = bs
+	}
+	return min(p, MaxChunkSize)
+}
+
+// Identity names one version of a remote object.
+type Identity struct{ Bucket, Key, ETag string }
+
+func (id Identity) hash() string {
+	h := sha256.New()
+	for _, s := range []string{id.Bucket, id.Key, id.ETag} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Object returns the cached view of the object id of size bytes in chunks
+// of chunkSize, fetched through f. Within the process the same identity
+// and chunk size give the same *Object, so concurrent reads share fetches;
+// the first call's size and fetcher are kept.
+func (c *Cache) Object(id Identity, size, chunkSize int64, f Fetcher) *Object {
+	if chunkSize <= 0 || chunkSize > MaxChunkSize {
+		chunkSize = min(max(chunkSize, 4096), MaxChunkSize)
+	}
+	k := objectKey{id, chunkSize}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o, ok := c.objects[k]; ok {
+		return o
+	}
+	h := id.hash()
+	o := &Object{
+		c:       c,
+		id:      id,
+		size:    max(size, 0),
+		chunk:   chunkSize,
+		f:       f,
+		dir:     filepath.Join(c.root, h[:2], h+".c"+strconv.FormatInt(chunkSize, 10)),
+		flights: map[int64]*flight{},
+	}
+	c.objects[k] = o
+	return o
+}
+
+// publish writes data as the file path, atomically. It reports whether the
+// chunk is now on disk.
+func (c *Cache) publish(path string, data []byte) bool {
+	err := writeAtomic(path, data)
+	if err != nil {
+		c.warn("chunk not cached; serving it uncached", err)
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			c.evict(true)
+		}
+		return false
+	}
+	if c.usage.Load() < 0 {
+		// First insert of this process: learn what is on disk.
+		c.evict(false)
+	} else if c.usage.Add(int64(len(data))) > c.cap || c.lowOnSpace() {
+		c.evict(false)
+	}
+	return true
+}
+
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			f, err = os.CreateTemp(dir, tempPrefix+"*")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// lowOnSpace checks the filesystem's free space, at most once a second.
+func (c *Cache) lowOnSpace() bool {
+	now := time.Now().UnixNano()
+	last := c.lastFree.Load()
+	if now-last < int64(freeCheckEvery) || !c.lastFree.CompareAndSwap(last, now) {
+		return false
+	}
+	_, free, err := statfs(c.fsDir)
+	return err == nil && free < c.minFree
+}
+
+// warn logs a cache problem at most once a minute.
+func (c *Cache) warn(msg string, err error) {
+	now := time.Now().UnixNano()
+	last := c.lastWarn.Load()
+	if now-last < int64(warnEvery) || !c.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	c.log.Warn("chunkcache: "+msg, "dir", c.root, "err", err)
+}
+
+func statfs(dir string) (total, free int64, err error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, 0, err
+	}
+	return int64(st.Blocks) * int64(st.Bsize), int64(st.Bavail) * int64(st.Bsize), nil
+}

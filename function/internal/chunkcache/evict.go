@@ -1,0 +1,80 @@
+package chunkcache
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+type cachedFile struct {
+	path  string
+	size  int64
+	mtime time.Time
+}
+
+// evict scans the cache and removes the least recently used chunks until
+// it is within 90% of the cap and, when needed, the filesystem has its
+// minimum free space again. One scan runs at a time in a process; a
+// caller that finds one running returns at once unless must is set.
+// Files vanishing under the scan (other processes evict too) are fine.
+func (c *Cache) evict(must bool) {
+	if must {
+		c.evictMu.Lock()
+	} else if !c.evictMu.TryLock() {
+		return
+	}
+	defer c.evictMu.Unlock()
+
+	var files []cachedFile
+	var total int64
+	now := time.Now()
+	filepath.WalkDir(c.root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil // unreadable or vanished: skip it
+		}
+		info, err := d.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), tempPrefix) {
+			// Left by a process that died mid-write.
+			if now.Sub(info.ModTime()) > staleTemp {
+				os.Remove(path)
+			}
+			return nil
+		}
+		files = append(files, cachedFile{path, info.Size(), info.ModTime()})
+		total += info.Size()
+		return nil
+	})
+
+	target := c.cap / 100 * evictLowPercent
+	var needFree int64
+	if _, free, err := statfs(c.fsDir); err == nil && free < c.minFree {
+		needFree = c.minFree - free
+	}
+	if total <= c.cap && needFree <= 0 {
+		c.usage.Store(total)
+		return
+	}
+	slices.SortFunc(files, func(a, b cachedFile) int { return a.mtime.Compare(b.mtime) })
+	var freed int64
+	for _, f := range files {
+		if total <= target && freed >= needFree {
+			break
+		}
+		if err := os.Remove(f.path); err != nil && !os.IsNotExist(err) {
+			continue
+		}
+		total -= f.size
+		freed += f.size
+		c.evictions.Add(1)
+		// Drop the object's directory once empty; it fails while not.
+		os.Remove(filepath.Dir(f.path))
+	}
+	c.usage.Store(total)
+	c.log.Debug("chunkcache: evicted", "dir", c.root, "bytes", freed, "remaining", total, "cap", c.cap)
+}
