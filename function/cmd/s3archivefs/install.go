@@ -53,13 +53,13 @@ Examples:
   S3ARCHIVEFS_STORAGE_CLASS=INTELLIGENT_TIERING s3archivefs install data.sqfs s3://b/data.sqfs
   s3archivefs install --part-size 64MiB --concurrency 8 big.sqfs s3://b/big.sqfs
   s3archivefs install --endpoint-url http://127.0.0.1:7070 a.sqfs s3://test/a.sqfs`,
-		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		flags: func(fl *flag.FlagSet) func(context.Context, *env, []string) error {
 			var af awsFlags
-			af.register(fs)
-			partSize := fs.String("part-size", "", "part `size` (overrides "+partSizeVar+")")
-			class := fs.String("storage-class", "", "storage `class` (overrides "+storageClassVar+")")
-			conc := fs.Int("concurrency", upload.DefaultConcurrency, "parts uploaded at once")
-			quiet := fs.Bool("quiet", false, "no progress output")
+			af.register(fl)
+			partSize := fl.String("part-size", "", "part `size` (overrides "+partSizeVar+")")
+			class := fl.String("storage-class", "", "storage `class` (overrides "+storageClassVar+")")
+			conc := fl.Int("concurrency", upload.DefaultConcurrency, "parts uploaded at once")
+			quiet := fl.Bool("quiet", false, "no progress output")
 			return func(ctx context.Context, e *env, args []string) error {
 				if len(args) != 2 {
 					return usagef("want a local archive and s3://bucket/key, got %d arguments", len(args))

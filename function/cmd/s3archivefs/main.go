@@ -55,7 +55,8 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 var errCheckFailed = errors.New("check failed")
 
 func commands() []*command {
-	return []*command{packCommand(), installCommand()}
+	return []*command{packCommand(), installCommand(), lsCommand(), statCommand(),
+		catCommand(), getCommand(), vmapCommand()}
 }
 
 func main() {
@@ -145,6 +146,7 @@ func isFlagError(err error) bool {
 // (`ls s3://b/k dir -l`), as the issue's synopses write them. Everything
 // after "--" is positional.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	args = splitShortFlags(fs, args)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -163,6 +165,38 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// splitShortFlags expands combined one-letter boolean flags ("-lR" into
+// "-l -R"), as ls users type them. Other arguments are left alone.
+func splitShortFlags(fs *flag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' && allShortBools(fs, a[1:]) {
+			for _, c := range a[1:] {
+				out = append(out, "-"+string(c))
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func allShortBools(fs *flag.FlagSet, letters string) bool {
+	for _, c := range letters {
+		f := fs.Lookup(string(c))
+		if f == nil {
+			return false
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+			return false
+		}
+	}
+	return true
 }
 
 func mainUsage(w io.Writer) {

@@ -30,10 +30,10 @@ place, so a failed pack leaves no partial archive.
 Examples:
   s3archivefs pack ./linux-6.1 linux-6.1.sqfs
   s3archivefs pack --comp xz --tool gensquashfs ./data data.sqfs`,
-		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-			comp := fs.String("comp", "zstd", "compressor: `zstd` (fast reads) or xz (smaller)")
-			tool := fs.String("tool", "auto", "`program` to run: auto, mksquashfs or gensquashfs")
-			force := fs.Bool("force", false, "overwrite an existing output file")
+		flags: func(fl *flag.FlagSet) func(context.Context, *env, []string) error {
+			comp := fl.String("comp", "zstd", "compressor: `zstd` (fast reads) or xz (smaller)")
+			tool := fl.String("tool", "auto", "`program` to run: auto, mksquashfs or gensquashfs")
+			force := fl.Bool("force", false, "overwrite an existing output file")
 			return func(ctx context.Context, e *env, args []string) error {
 				if len(args) != 2 {
 					return usagef("want a directory and an output file, got %d arguments", len(args))

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/archive"
+	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
+	"github.com/s3archivefs/s3archivefs/function/internal/s3src"
+	"github.com/s3archivefs/s3archivefs/function/internal/squash"
+)
+
+// tailBytes is read from the end of an archive at open: where mksquashfs
+// and gensquashfs put the metadata tables.
+const tailBytes = 1 << 20
+
+// readFlags are the flags of the commands that read inside an archive.
+type readFlags struct {
+	aws      awsFlags
+	cache    string
+	cacheMax int64
+}
+
+func (r *readFlags) register(fs *flag.FlagSet) {
+	r.aws.register(fs)
+	fs.StringVar(&r.cache, "cache", "", "chunk cache `dir` (default: the user cache dir + /s3archivefs)")
+	fs.Int64Var(&r.cacheMax, "cache-max", 1<<30, "chunk cache size bound in `bytes`")
+}
+
+// open opens the archive at url the way the function does: through the
+// chunk cache, reading only the blocks a command needs.
+func (r *readFlags) open(ctx context.Context, e *env, url string) (*squash.Archive, *archive.Archive, error) {
+	u, err := parseS3URL(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir := r.cache
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, nil, fmt.Errorf("no cache directory (set --cache): %w", err)
+		}
+		dir = filepath.Join(base, "s3archivefs")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("--cache %s: %w", dir, err)
+	}
+	client, err := r.aws.client(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cache, err := chunkcache.New(chunkcache.Config{Dir: dir, CapBytes: r.cacheMax, Logger: logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("--cache %s: %w", dir, err)
+	}
+	opener := &archive.Opener{
+		Cache:     cache,
+		Source:    func(ref archive.Ref) *s3src.Object { return s3src.New(client, ref.Bucket, ref.Key) },
+		TailBytes: tailBytes,
+		Logger:    logger,
+	}
+	a, err := opener.Open(ctx, archive.Ref{Bucket: u.bucket, Key: u.key})
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.FS(ctx), a, nil
+}
+
+// cleanPath turns a path argument into the archive's form: no leading or
+// trailing slash, "" for the root.
+func cleanPath(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "." {
+		return ""
+	}
+	return p
+}
+
+// copyFile streams the named file's bytes to w.
+func copyFile(fsys *squash.Archive, name string, w io.Writer) (int64, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	r := f.Reader(0, f.Size())
+	defer r.Close()
+	n, err := io.Copy(w, r)
+	if err == nil && n != f.Size() {
+		err = fmt.Errorf("%s: read %d bytes of %d", name, n, f.Size())
+	}
+	return n, err
+}
