@@ -33,7 +33,7 @@ func checkOptions(id codec.ID, o []byte) error {
 		}
 	case codec.XZ:
 		dict, filters := binary.LittleEndian.Uint32(o), binary.LittleEndian.Uint32(o[4:])
-		if dict < 8192 || dict > maxBlock {
+		if dict < 4096 || dict > maxBlock {
 			return bad("dictionary size %d out of range", dict)
 		}
 		if filters&^0x3f != 0 {
