@@ -124,7 +124,7 @@ variable "cache_max_bytes" {
 variable "revalidate_interval" {
   type        = string
   description = "S3ARCHIVEFS_REVALIDATE_INTERVAL (Go duration)."
-  default     = "60s"
+  default     = "30s"
 }
 
 variable "log_level" {

@@ -114,8 +114,8 @@ variable "prefix_vmap" {
   }
 
   validation {
-    condition     = length([for k in keys(var.prefix_vmap) : k if trim(k, "/") == "" || strcontains(k, "|") || can(regex("[[:cntrl:]]", k))]) == 0
-    error_message = "prefix_vmap: invalid virtual prefix ${join(", ", [for k in keys(var.prefix_vmap) : jsonencode(k) if trim(k, "/") == "" || strcontains(k, "|") || can(regex("[[:cntrl:]]", k))])}: a prefix must not be empty once '/' is trimmed from both ends, and must contain neither '|' (the separator in S3ARCHIVEFS_PREFIX_VMAPn) nor a control character such as a newline."
+    condition     = length([for k in keys(var.prefix_vmap) : k if trim(k, "/") == "" || strcontains(k, "|") || can(regex("[[:cntrl:]]", k)) || k != trimspace(k) || startswith(trim(k, "/"), "#") || length([for seg in split("/", trim(k, "/")) : seg if contains(["", ".", ".."], seg)]) > 0]) == 0
+    error_message = "prefix_vmap: invalid virtual prefix ${join(", ", [for k in keys(var.prefix_vmap) : jsonencode(k) if trim(k, "/") == "" || strcontains(k, "|") || can(regex("[[:cntrl:]]", k)) || k != trimspace(k) || startswith(trim(k, "/"), "#") || length([for seg in split("/", trim(k, "/")) : seg if contains(["", ".", ".."], seg)]) > 0])}: a prefix is one or more path segments such as \"datasets/linux-6.1\" (leading and trailing '/' are ignored); it must not contain '|' (the separator in S3ARCHIVEFS_PREFIX_VMAPn), a control character such as a newline, an empty, \".\" or \"..\" segment, or spaces at either end, nor start with '#' (a comment in the ext file)."
   }
 
   validation {
@@ -134,15 +134,17 @@ variable "prefix_vmap" {
       !strcontains(split("/", v)[2], "..") &&
       !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", split("/", v)[2])) &&
       !startswith(split("/", v)[2], "xn--") &&
+      !startswith(split("/", v)[2], "sthree-") &&
+      !startswith(split("/", v)[2], "amzn-s3-demo-") &&
       !endswith(split("/", v)[2], "-s3alias") &&
       !endswith(split("/", v)[2], "--ol-s3")
     )]) == 0
-    error_message = "prefix_vmap: invalid bucket name in ${join(", ", [for k, v in var.prefix_vmap : "${jsonencode(k)} (${jsonencode(v)})" if can(regex("^s3://[^/]+/.+$", v)) && !(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", split("/", v)[2])) && !strcontains(split("/", v)[2], "..") && !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", split("/", v)[2])) && !startswith(split("/", v)[2], "xn--") && !endswith(split("/", v)[2], "-s3alias") && !endswith(split("/", v)[2], "--ol-s3"))])}: a bucket name is 3 to 63 lowercase letters, digits, '.' and '-', starts and ends with a letter or digit, has no \"..\", is not an IP address, and is not an access point alias."
+    error_message = "prefix_vmap: invalid bucket name in ${join(", ", [for k, v in var.prefix_vmap : "${jsonencode(k)} (${jsonencode(v)})" if can(regex("^s3://[^/]+/.+$", v)) && !(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", split("/", v)[2])) && !strcontains(split("/", v)[2], "..") && !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", split("/", v)[2])) && !startswith(split("/", v)[2], "xn--") && !startswith(split("/", v)[2], "sthree-") && !startswith(split("/", v)[2], "amzn-s3-demo-") && !endswith(split("/", v)[2], "-s3alias") && !endswith(split("/", v)[2], "--ol-s3"))])}: a bucket name is 3 to 63 lowercase letters, digits, '.' and '-', starts and ends with a letter or digit, has no \"..\", is not an IP address, does not start with a reserved prefix (xn--, sthree-, amzn-s3-demo-), and is not an access point alias (IAM grants on an alias do not apply: name the bucket itself)."
   }
 
   validation {
-    condition     = length([for k, v in var.prefix_vmap : k if can(regex("^s3://[^/]+/.+$", v)) && (endswith(v, "/") || strcontains(v, "|") || can(regex("[[:cntrl:]]", v)) || length(join("/", slice(split("/", v), 3, length(split("/", v))))) > 1024)]) == 0
-    error_message = "prefix_vmap: invalid archive key in ${join(", ", [for k, v in var.prefix_vmap : "${jsonencode(k)} (${jsonencode(v)})" if can(regex("^s3://[^/]+/.+$", v)) && (endswith(v, "/") || strcontains(v, "|") || can(regex("[[:cntrl:]]", v)) || length(join("/", slice(split("/", v), 3, length(split("/", v))))) > 1024)])}: the key must name one object (not end in '/'), contain neither '|' nor a control character, and be at most 1024 characters."
+    condition     = length([for k, v in var.prefix_vmap : k if can(regex("^s3://[^/]+/.+$", v)) && (endswith(v, "/") || v != trimspace(v) || strcontains(v, "|") || can(regex("[[:cntrl:]]", v)) || length(join("/", slice(split("/", v), 3, length(split("/", v))))) > 1024)]) == 0
+    error_message = "prefix_vmap: invalid archive key in ${join(", ", [for k, v in var.prefix_vmap : "${jsonencode(k)} (${jsonencode(v)})" if can(regex("^s3://[^/]+/.+$", v)) && (endswith(v, "/") || v != trimspace(v) || strcontains(v, "|") || can(regex("[[:cntrl:]]", v)) || length(join("/", slice(split("/", v), 3, length(split("/", v))))) > 1024)])}: the key must name one object (not end in '/'), contain neither '|' nor a control character, not end in a space, and be at most 1024 characters."
   }
 }
 
@@ -173,18 +175,18 @@ variable "vmap_ext_key" {
 
 variable "cache_chunk_size" {
   type        = number
-  description = "S3ARCHIVEFS_CACHE_CHUNK_SIZE: bytes fetched from S3 per cache chunk (a power of two between 64 KiB and 64 MiB). Bigger chunks mean fewer S3 GETs, more bytes read per miss."
+  description = "S3ARCHIVEFS_CACHE_CHUNK_SIZE: bytes fetched from S3 per cache chunk, a power of two from 4 KiB to 64 MiB, or 0 for the archive's block size. Bigger chunks mean fewer S3 GETs and more bytes read per miss."
   default     = 1048576
 
   validation {
-    condition     = contains([for i in range(16, 27) : pow(2, i)], var.cache_chunk_size)
-    error_message = "cache_chunk_size must be a power of two between 65536 (64 KiB) and 67108864 (64 MiB)."
+    condition     = var.cache_chunk_size == 0 || contains([for i in range(12, 27) : pow(2, i)], var.cache_chunk_size)
+    error_message = "cache_chunk_size must be 0 (the archive's block size) or a power of two between 4096 (4 KiB) and 67108864 (64 MiB)."
   }
 }
 
 variable "cache_max_bytes" {
   type        = number
-  description = "S3ARCHIVEFS_CACHE_MAX_BYTES: cap on the chunk cache's size on disk. On /tmp keep it below ephemeral_storage_mb; on EFS it bounds storage cost."
+  description = "S3ARCHIVEFS_CACHE_MAX_BYTES: cap on the chunk cache's size on disk; 0 lets the function size it from the free space. On /tmp keep it below ephemeral_storage_mb; on EFS it bounds storage cost."
   default     = 402653184
 
   validation {
@@ -196,7 +198,7 @@ variable "cache_max_bytes" {
 variable "revalidate_interval" {
   type        = string
   description = "S3ARCHIVEFS_REVALIDATE_INTERVAL: how long an open archive is trusted before its ETag is checked again (a Go duration such as \"60s\", \"5m\", \"1h\"). A replaced archive is noticed within this time."
-  default     = "60s"
+  default     = "30s"
 
   validation {
     condition     = can(regex("^([0-9]+(ns|us|ms|s|m|h))+$", var.revalidate_interval))

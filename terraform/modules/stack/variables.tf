@@ -115,7 +115,7 @@ variable "reserved_concurrency" {
 
 variable "cache_chunk_size" {
   type        = number
-  description = "S3ARCHIVEFS_CACHE_CHUNK_SIZE in bytes (power of two, 64 KiB to 64 MiB)."
+  description = "S3ARCHIVEFS_CACHE_CHUNK_SIZE in bytes (power of two, 4 KiB to 64 MiB, or 0 for the archive's block size)."
   default     = 1048576
 }
 
@@ -128,7 +128,7 @@ variable "cache_max_bytes" {
 variable "revalidate_interval" {
   type        = string
   description = "S3ARCHIVEFS_REVALIDATE_INTERVAL: how long an open archive is trusted before its ETag is checked again (Go duration)."
-  default     = "60s"
+  default     = "30s"
 }
 
 variable "log_level" {
