@@ -1,0 +1,4 @@
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/conformance"
+  retention_in_days = 30
+}

@@ -1,0 +1,4 @@
+resource "aws_eip" "this" {
+  domain = "vpc"
+  tags   = { Name = "nat" }
+}
