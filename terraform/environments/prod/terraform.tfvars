@@ -12,8 +12,10 @@ prefix_vmap = {
   "datasets/gcc-14"    = "s3://my-archives/archives/gcc-14.sqfs"
 }
 
-# Only read once the map outgrows the environment (> 20 entries or 4 KB).
-vmap_ext_bucket = "my-archives"
+# Where Terraform writes the map once it outgrows the environment (> 20
+# entries or 4 KB). Use a bucket readers cannot see: not the served bucket,
+# whose objects pass through the access point.
+vmap_ext_bucket = "my-config-bucket"
 
 architecture = "arm64"
 enable_layer = true
