@@ -36,8 +36,11 @@ func walk(ctx context.Context, a *squash.Archive, from string, yield func(file, 
 // pending is an entry waiting for its turn in key order.
 type pending struct {
 	sortKey string // name, or name+"/" for a directory
-	entry   squash.Entry
-	from    string // where to start inside a directory ("" = all of it)
+	name    string
+	typ     fs.FileMode
+	// inode returns the entry's attributes (read only for entries yielded).
+	inode func() (squash.Entry, error)
+	from  string // where to start inside a directory ("" = all of it)
 }
 
 type pendingHeap []pending
@@ -53,25 +56,34 @@ func (h *pendingHeap) Pop() any {
 	return x
 }
 
-func sortKey(e squash.Entry) string {
-	if e.Mode.IsDir() {
-		return e.Name + "/"
-	}
-	return e.Name
-}
-
 func walkDir(ctx context.Context, a *squash.Archive, dir, from string, yield func(file, error) bool) bool {
 	first, rest, descend := strings.Cut(from, "/")
 	var h pendingHeap
 	// consider queues an entry if any of its keys can be >= from.
-	consider := func(e squash.Entry) {
-		k := sortKey(e)
-		switch {
-		case e.Mode.IsDir() && e.Name == first && descend:
-			heap.Push(&h, pending{sortKey: k, entry: e, from: rest})
-		case k >= from:
-			heap.Push(&h, pending{sortKey: k, entry: e})
+	consider := func(name string, typ fs.FileMode, inode func() (squash.Entry, error)) {
+		k := name
+		if typ.IsDir() {
+			k += "/"
 		}
+		switch {
+		case typ.IsDir() && name == first && descend:
+			heap.Push(&h, pending{sortKey: k, name: name, typ: typ, inode: inode, from: rest})
+		case k >= from:
+			heap.Push(&h, pending{sortKey: k, name: name, typ: typ, inode: inode})
+		}
+	}
+	// lookup considers the entry at dir/name, if there is one.
+	lookup := func(name string, dirsOnly bool) error {
+		e, err := a.Lstat(path.Join(dir, name))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil
+		case err != nil:
+			return err
+		case !dirsOnly || e.Mode.IsDir():
+			consider(name, e.Mode.Type(), func() (squash.Entry, error) { return e, nil })
+		}
+		return nil
 	}
 	// emit yields, in order, every queued entry that sorts before bound:
 	// no entry still unread can sort before it.
@@ -90,21 +102,13 @@ func walkDir(ctx context.Context, a *squash.Archive, dir, from string, yield fun
 		// a byte below '/' sort after `from` although their names sort
 		// before it: look each up directly.
 		for i := 1; i < len(first); i++ {
-			if first[i] >= '/' {
-				continue
-			}
-			e, err := a.Lstat(path.Join(dir, first[:i]))
-			if err == nil && e.Mode.IsDir() {
-				consider(e)
-			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return yield(file{}, err)
+			if first[i] < '/' {
+				if err := lookup(first[:i], true); err != nil {
+					return yield(file{}, err)
+				}
 			}
 		}
-		e, err := a.Lstat(path.Join(dir, first))
-		switch {
-		case err == nil:
-			consider(e)
-		case !errors.Is(err, fs.ErrNotExist):
+		if err := lookup(first, false); err != nil {
 			return yield(file{}, err)
 		}
 	}
@@ -113,7 +117,7 @@ func walkDir(ctx context.Context, a *squash.Archive, dir, from string, yield fun
 		if err := ctx.Err(); err != nil {
 			return yield(file{}, err)
 		}
-		entries, err := a.ReadDir(dir, after, readDirPage)
+		entries, err := a.ReadDirTypes(dir, after, readDirPage)
 		if err != nil {
 			return yield(file{}, err)
 		}
@@ -121,7 +125,7 @@ func walkDir(ctx context.Context, a *squash.Archive, dir, from string, yield fun
 			if !emit(e.Name, false) {
 				return false
 			}
-			consider(e)
+			consider(e.Name, e.Type, func() (squash.Entry, error) { return a.EntryOf(e) })
 			after = e.Name
 		}
 		if len(entries) < readDirPage {
@@ -131,13 +135,17 @@ func walkDir(ctx context.Context, a *squash.Archive, dir, from string, yield fun
 }
 
 func visit(ctx context.Context, a *squash.Archive, dir string, p pending, yield func(file, error) bool) bool {
-	name := path.Join(dir, p.entry.Name)
+	name := path.Join(dir, p.name)
 	switch {
-	case p.entry.Mode.IsDir():
+	case p.typ.IsDir():
 		return walkDir(ctx, a, name, p.from, yield)
-	case p.entry.Mode.IsRegular():
-		return yield(file{key: name, entry: p.entry}, nil)
-	case p.entry.Mode&fs.ModeSymlink != 0:
+	case p.typ.IsRegular():
+		e, err := p.inode()
+		if err != nil {
+			return yield(file{}, err)
+		}
+		return yield(file{key: name, entry: e}, nil)
+	case p.typ&fs.ModeSymlink != 0:
 		// A symlink to a regular file is an object with the target's
 		// content; links to directories are not followed (they could
 		// loop) and dangling links are no object at all.

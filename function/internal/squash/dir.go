@@ -217,6 +217,70 @@ func (a *Archive) Stat(name string) (Entry, error) {
 // only names greater than after, at most n of them (all when n <= 0).
 // Symbolic links in name are followed; entries are not.
 func (a *Archive) ReadDir(name, after string, n int) ([]Entry, error) {
+	ents, err := a.readDirents(name, after, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(ents))
+	for _, e := range ents {
+		ent, err := a.direntEntry(e)
+		if err != nil {
+			return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
+		}
+		out = append(out, ent)
+	}
+	return out, nil
+}
+
+// EntryOf reads the inode of an entry found by ReadDirTypes: what Lstat of
+// its path returns, without resolving the path again.
+func (a *Archive) EntryOf(d DirEntry) (Entry, error) {
+	if d.ent.name == "" {
+		return Entry{}, fs.ErrInvalid
+	}
+	return a.direntEntry(d.ent)
+}
+
+func (a *Archive) direntEntry(e dirent) (Entry, error) {
+	ino, err := a.readInode(e.ref)
+	if err != nil {
+		return Entry{}, err
+	}
+	if ino.typ != e.typ {
+		return Entry{}, corruptf("entry %q says type %d, inode says %d", e.name, e.typ, ino.typ)
+	}
+	return ino.entry(e.name), nil
+}
+
+// DirEntry is a directory entry as the listing itself records it: a name
+// and a file type, known without reading the entry's inode.
+type DirEntry struct {
+	Name string
+	Type fs.FileMode // type bits only
+
+	ent dirent
+}
+
+// IsDir reports whether the entry is a directory.
+func (e DirEntry) IsDir() bool { return e.Type.IsDir() }
+
+// ReadDirTypes is ReadDir without the inodes: names and types only, from
+// the directory listing alone. A walk that only needs to know which entries
+// are directories reads a fraction of the metadata ReadDir reads.
+func (a *Archive) ReadDirTypes(name, after string, n int) ([]DirEntry, error) {
+	ents, err := a.readDirents(name, after, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DirEntry, len(ents))
+	for i, e := range ents {
+		out[i] = DirEntry{Name: e.name, Type: typeMode(e.typ), ent: e}
+	}
+	return out, nil
+}
+
+// readDirents lists directory name after the given name, at most n entries.
+func (a *Archive) readDirents(name, after string, n int) ([]dirent, error) {
 	d, err := a.resolve("readdir", name, true)
 	if err != nil {
 		return nil, err
@@ -234,16 +298,5 @@ func (a *Archive) ReadDir(name, after string, n int) ([]Entry, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
-	out := make([]Entry, 0, len(ents))
-	for _, e := range ents {
-		ino, err := a.readInode(e.ref)
-		if err != nil {
-			return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
-		}
-		if ino.typ != e.typ {
-			return nil, &fs.PathError{Op: "readdir", Path: name, Err: corruptf("entry %q says type %d, inode says %d", e.name, e.typ, ino.typ)}
-		}
-		out = append(out, ino.entry(e.name))
-	}
-	return out, nil
+	return ents, nil
 }

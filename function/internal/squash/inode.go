@@ -71,21 +71,26 @@ func (i *inode) mode() fs.FileMode {
 	if i.perm&0o1000 != 0 {
 		m |= fs.ModeSticky
 	}
-	switch i.typ {
+	return m | typeMode(i.typ)
+}
+
+// typeMode returns the fs.FileMode type bits of a basic inode type.
+func typeMode(typ uint16) fs.FileMode {
+	switch typ {
 	case typeDir:
-		m |= fs.ModeDir
+		return fs.ModeDir
 	case typeSymlink:
-		m |= fs.ModeSymlink
+		return fs.ModeSymlink
 	case typeBlockDev:
-		m |= fs.ModeDevice
+		return fs.ModeDevice
 	case typeCharDev:
-		m |= fs.ModeDevice | fs.ModeCharDevice
+		return fs.ModeDevice | fs.ModeCharDevice
 	case typeFifo:
-		m |= fs.ModeNamedPipe
+		return fs.ModeNamedPipe
 	case typeSocket:
-		m |= fs.ModeSocket
+		return fs.ModeSocket
 	}
-	return m
+	return 0
 }
 
 // Entry describes a file in the archive.

@@ -352,3 +352,45 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestReadDirTypes: the names and types from the listing alone agree with
+// what ReadDir learns from the inodes, page by page.
+func TestReadDirTypes(t *testing.T) {
+	archive, _ := fixture.Build(t, special)
+	a, _ := openArchive(t, archive, squash.Options{})
+	for _, dir := range []string{"", "links", "dev", "many", "names"} {
+		full, err := a.ReadDir(dir, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []squash.DirEntry
+		for after := ""; ; {
+			page, err := a.ReadDirTypes(dir, after, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			got = append(got, page...)
+			after = page[len(page)-1].Name
+		}
+		if len(got) != len(full) {
+			t.Fatalf("%q: %d entries, ReadDir has %d", dir, len(got), len(full))
+		}
+		for i, e := range full {
+			if got[i].Name != e.Name || got[i].Type != e.Mode.Type() {
+				t.Errorf("%q: entry %d = %q %v, ReadDir says %q %v", dir, i, got[i].Name, got[i].Type, e.Name, e.Mode.Type())
+			}
+			if ent, err := a.EntryOf(got[i]); err != nil || ent != e {
+				t.Errorf("%q: EntryOf(%q) = %+v, %v; ReadDir says %+v", dir, e.Name, ent, err, e)
+			}
+		}
+	}
+	if _, err := a.EntryOf(squash.DirEntry{Name: "made-up"}); err == nil {
+		t.Error("EntryOf of an entry no listing returned must fail")
+	}
+	if _, err := a.ReadDirTypes("text/small.txt", "", 0); !errors.Is(err, squash.ErrNotDir) {
+		t.Errorf("ReadDirTypes of a file: %v, want ErrNotDir", err)
+	}
+}

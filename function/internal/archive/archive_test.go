@@ -1,0 +1,215 @@
+package archive_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/archive"
+	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
+	"github.com/s3archivefs/s3archivefs/function/internal/s3src"
+	"github.com/s3archivefs/s3archivefs/function/internal/squash"
+	"github.com/s3archivefs/s3archivefs/test/fixture"
+	"github.com/s3archivefs/s3archivefs/test/s3test"
+)
+
+const bucket = "archives"
+
+type stack struct {
+	srv    *s3test.Server
+	opener *archive.Opener
+}
+
+// newStack serves archivePath from a local S3 server as s3://archives/<key>
+// and returns an opener with a fresh chunk cache, as a cold process has.
+func newStack(t *testing.T, srv *s3test.Server, cacheDir string) *archive.Opener {
+	return newOpener(t, srv, cacheDir, 1<<20)
+}
+
+func newOpener(t *testing.T, srv *s3test.Server, cacheDir string, tail int64) *archive.Opener {
+	t.Helper()
+	cache, err := chunkcache.New(chunkcache.Config{Dir: cacheDir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := srv.Client()
+	return &archive.Opener{
+		Cache:     cache,
+		Source:    func(r archive.Ref) *s3src.Object { return s3src.New(client, r.Bucket, r.Key) },
+		TailBytes: tail,
+		Logger:    slog.New(slog.DiscardHandler),
+	}
+}
+
+func upload(t *testing.T, srv *s3test.Server, key, path string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := srv.CreateBucket(ctx, bucket); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.PutFile(ctx, bucket, key, path, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func requests(s s3test.Stats) (n int64) {
+	for _, v := range s.Requests {
+		n += v
+	}
+	return n
+}
+
+func readFile(t *testing.T, fsys *squash.Archive, name string) []byte {
+	t.Helper()
+	f, err := fsys.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(io.NewSectionReader(f, 0, f.Size()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestColdAndWarmSmallFileRead is the archive core's promise: a cold read of
+// one small file in a 20,000-file archive takes at most 4 S3 requests (it
+// takes 3: head and tail at open, in parallel, then the data), and a warm
+// read takes none.
+func TestColdAndWarmSmallFileRead(t *testing.T) {
+	path, src := fixture.Build(t, fixture.Files20k)
+	srv := s3test.StartT(t, s3test.Options{})
+	upload(t, srv, "files20k.sqfs", path)
+	ctx := context.Background()
+	cacheDir := t.TempDir()
+
+	srv.ResetStats()
+	set := &archive.Set{Opener: newStack(t, srv, cacheDir), Max: 4, Revalidate: time.Hour}
+	a, err := set.Get(ctx, archive.Ref{Bucket: bucket, Key: "files20k.sqfs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "d042/f08412.txt"
+	got := readFile(t, a.FS(ctx), name)
+	want, err := os.ReadFile(filepath.Join(src, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: bytes differ from the source", name)
+	}
+	cold := srv.Stats()
+	info := a.Info()
+	reference := a.Size - info.InodeTableStart
+	t.Logf("cold small-file read: %d S3 requests, %d bytes (archive %d bytes, %d inodes); "+
+		"the reference design downloads %d bytes (inode table to end) on first open alone",
+		requests(cold), cold.BodyBytes, a.Size, info.Inodes, reference)
+	if n := requests(cold); n > 4 {
+		t.Errorf("cold read took %d S3 requests (%v), want at most 4", n, cold.Requests)
+	}
+
+	srv.ResetStats()
+	a2, err := set.Get(ctx, archive.Ref{Bucket: bucket, Key: "files20k.sqfs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, a2.FS(ctx), name); !bytes.Equal(got, want) {
+		t.Fatalf("warm read: bytes differ")
+	}
+	other := "d042/f08413.txt"
+	want2, _ := os.ReadFile(filepath.Join(src, other))
+	if got := readFile(t, a2.FS(ctx), other); !bytes.Equal(got, want2) {
+		t.Fatalf("warm read of a neighbour: bytes differ")
+	}
+	warm := srv.Stats()
+	t.Logf("warm small-file reads: %d S3 requests, %d bytes", requests(warm), warm.BodyBytes)
+	if n := requests(warm); n != 0 {
+		t.Errorf("warm reads took %d S3 requests (%v), want 0", n, warm.Requests)
+	}
+}
+
+// TestReplacedArchiveIsNoticed: after the revalidation interval, a replaced
+// archive is reopened, and its new bytes are served, never the old ones.
+func TestReplacedArchiveIsNoticed(t *testing.T) {
+	pathA, srcA := fixture.Build(t, fixture.Small)
+	pathB, srcB := fixture.Build(t, fixture.Recipe{Tree: fixture.Tree{Name: "small-v2", Seed: 99, Nodes: fixture.SmallTree.Nodes},
+		Tool: fixture.Mksquashfs, Compressor: "zstd", BlockSize: 4096})
+	srv := s3test.StartT(t, s3test.Options{})
+	upload(t, srv, "a.sqfs", pathA)
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	set := &archive.Set{Opener: newStack(t, srv, t.TempDir()), Max: 4, Revalidate: time.Minute, Now: func() time.Time { return now }}
+	ref := archive.Ref{Bucket: bucket, Key: "a.sqfs"}
+	read := func() []byte {
+		a, err := set.Get(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return readFile(t, a.FS(ctx), "docs/notes.txt")
+	}
+	wantA, _ := os.ReadFile(filepath.Join(srcA, "docs/notes.txt"))
+	wantB, _ := os.ReadFile(filepath.Join(srcB, "docs/notes.txt"))
+	if bytes.Equal(wantA, wantB) {
+		t.Fatal("fixture trees should differ")
+	}
+	if !bytes.Equal(read(), wantA) {
+		t.Fatal("first version: wrong bytes")
+	}
+	if err := srv.PutFile(ctx, bucket, "a.sqfs", pathB, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(read(), wantA) {
+		t.Fatal("within the revalidation interval the open version is served")
+	}
+	now = now.Add(2 * time.Minute)
+	if !bytes.Equal(read(), wantB) {
+		t.Fatal("after the interval, the replaced archive must be served")
+	}
+}
+
+func TestNotSquashfs(t *testing.T) {
+	srv := s3test.StartT(t, s3test.Options{})
+	junk := filepath.Join(t.TempDir(), "junk")
+	if err := os.WriteFile(junk, bytes.Repeat([]byte("not squashfs "), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	upload(t, srv, "junk.sqfs", junk)
+	o := newStack(t, srv, t.TempDir())
+	_, err := o.Open(context.Background(), archive.Ref{Bucket: bucket, Key: "junk.sqfs"})
+	if err == nil || !errors.Is(err, archive.ErrNotSquashfs) {
+		t.Fatalf("err = %v, want ErrNotSquashfs", err)
+	}
+	_, err = o.Open(context.Background(), archive.Ref{Bucket: bucket, Key: "missing.sqfs"})
+	if !errors.Is(err, s3src.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestTailSizeTradeOff measures the open-time tail GET against the
+// metadata the archive has: a tail that covers the metadata region makes a
+// cold small-file read 2 round trips; a shorter one saves bytes and pays
+// with on-demand metadata fetches. The figures go to docs/decisions.md.
+func TestTailSizeTradeOff(t *testing.T) {
+	path, _ := fixture.Build(t, fixture.Files20k)
+	srv := s3test.StartT(t, s3test.Options{})
+	upload(t, srv, "files20k.sqfs", path)
+	ctx := context.Background()
+	for _, tail := range []int64{64 << 10, 256 << 10, 1 << 20} {
+		srv.ResetStats()
+		o := newOpener(t, srv, t.TempDir(), tail)
+		a, err := o.Open(ctx, archive.Ref{Bucket: bucket, Key: "files20k.sqfs"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		readFile(t, a.FS(ctx), "d042/f08412.txt")
+		st := srv.Stats()
+		t.Logf("tail %7d: cold small-file read %d requests, %7d bytes (metadata region %d bytes)",
+			tail, requests(st), st.BodyBytes, a.Size-a.Info().InodeTableStart)
+	}
+}
