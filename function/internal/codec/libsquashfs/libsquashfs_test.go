@@ -444,3 +444,16 @@ func child() int {
 	os.Stdout.Write(maps)
 	return 0
 }
+
+// TestHugeDictionaryRejected: an LZMA header claiming a 4 GiB dictionary
+// must fail at once (libsquashfs caps liblzma's memory), not allocate it.
+func TestHugeDictionaryRejected(t *testing.T) {
+	d, err := load(t).NewDecoder(codec.LZMA, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := append([]byte{0x5d, 0xff, 0xff, 0xff, 0xff, 0, 0, 0x10, 0, 0, 0, 0, 0}, make([]byte, 64)...)
+	if n, err := d.Decode(make([]byte, 1<<20), src); !errors.Is(err, codec.ErrCorrupt) {
+		t.Fatalf("Decode() = %d, %v; want ErrCorrupt", n, err)
+	}
+}
