@@ -574,3 +574,37 @@ func TestChildReader(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkWarmReadAt measures a 4 KiB read served from cached 128 KiB
+// chunks: the cost the squashfs reader pays per warm block.
+func BenchmarkWarmReadAt(b *testing.B) {
+	e := newEnv(b, s3test.Options{}, 4<<20)
+	c := newCache(b, Config{Dir: e.dir})
+	r := e.object(c, 128<<10).ReaderAt(context.Background())
+	checkRead(b, r, e.data, 0, int64(len(e.data)))
+	buf := make([]byte, 4096)
+	rng := rand.New(rand.NewPCG(3, 4))
+	b.SetBytes(4096)
+	for b.Loop() {
+		if _, err := r.ReadAt(buf, rng.Int64N(int64(len(e.data))-4096)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkColdReadAt measures a 128 KiB read that misses: one GET from
+// the local server, one chunk written and fsynced.
+func BenchmarkColdReadAt(b *testing.B) {
+	e := newEnv(b, s3test.Options{}, 8<<20)
+	buf := make([]byte, 128<<10)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		b.StopTimer()
+		c := newCache(b, Config{Dir: b.TempDir()})
+		r := e.object(c, 128<<10).ReaderAt(context.Background())
+		b.StartTimer()
+		if _, err := r.ReadAt(buf, 1<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
