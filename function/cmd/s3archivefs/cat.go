@@ -8,7 +8,7 @@ import (
 func catCommand() *command {
 	return &command{
 		name:    "cat",
-		args:    "[flags] s3://bucket/key <path>...",
+		args:    "[flags] <s3://bucket/key | file.sqfs> <path>...",
 		summary: "Write files from inside an archive in S3 to stdout.",
 		help: `Streams each file's bytes, in order, reading only the data blocks that
 hold them (through the chunk cache). Symbolic links are followed inside
@@ -24,10 +24,12 @@ Examples:
 				if len(args) < 2 {
 					return usagef("want s3://bucket/key and at least one path, got %d arguments", len(args))
 				}
-				fsys, _, err := rf.open(ctx, e, args[0])
+				a, err := rf.open(ctx, e, args[0])
 				if err != nil {
 					return err
 				}
+				defer a.close()
+				fsys := a.fs
 				for _, p := range args[1:] {
 					p = cleanPath(p)
 					if _, err := copyFile(fsys, p, e.stdout); err != nil {

@@ -12,7 +12,7 @@ import (
 func getCommand() *command {
 	return &command{
 		name:    "get",
-		args:    "[flags] s3://bucket/key <path> [dest]",
+		args:    "[flags] <s3://bucket/key | file.sqfs> <path> [dest]",
 		summary: "Copy one file from inside an archive in S3 to a local file.",
 		help: `Writes the file to dest (default: its base name in the current
 directory; into dest if dest is a directory), with the archive's
@@ -41,10 +41,12 @@ Examples:
 						dest = filepath.Join(dest, path.Base(p))
 					}
 				}
-				fsys, _, err := rf.open(ctx, e, args[0])
+				a, err := rf.open(ctx, e, args[0])
 				if err != nil {
 					return err
 				}
+				defer a.close()
+				fsys := a.fs
 				tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-*")
 				if err != nil {
 					return err

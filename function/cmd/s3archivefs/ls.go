@@ -25,10 +25,11 @@ const (
 func lsCommand() *command {
 	return &command{
 		name:    "ls",
-		args:    "[flags] s3://bucket/key [path]",
+		args:    "[flags] <s3://bucket/key | file.sqfs> [path]",
 		summary: "List a directory inside an archive in S3.",
-		help: `Reads the archive through the chunk cache, as the function does: only
-the metadata blocks the listing needs are fetched.
+		help: `Reads an archive in S3 through the chunk cache, as the function does:
+only the metadata blocks the listing needs are fetched. A local archive
+file can be listed too, to look inside before installing it.
 
 Without -R, prints the names in the directory (the path itself if it is
 not a directory). With -R, prints every entry below the path, depth first
@@ -40,7 +41,8 @@ for the same entries, with paths from the archive root.
 Examples:
   s3archivefs ls s3://archive-bucket/archives/linux-6.1.sqfs
   s3archivefs ls s3://archive-bucket/archives/linux-6.1.sqfs Documentation -l
-  s3archivefs ls -lR --utc s3://archive-bucket/archives/linux-6.1.sqfs fs/squashfs`,
+  s3archivefs ls -lR --utc s3://archive-bucket/archives/linux-6.1.sqfs fs/squashfs
+  s3archivefs ls -lR linux-6.1.sqfs`,
 		flags: func(fl *flag.FlagSet) func(context.Context, *env, []string) error {
 			var rf readFlags
 			rf.register(fl)
@@ -55,10 +57,12 @@ Examples:
 				if len(args) == 2 {
 					p = cleanPath(args[1])
 				}
-				fsys, _, err := rf.open(ctx, e, args[0])
+				a, err := rf.open(ctx, e, args[0])
 				if err != nil {
 					return err
 				}
+				defer a.close()
+				fsys := a.fs
 				loc := time.Local
 				if *utc {
 					loc = time.UTC

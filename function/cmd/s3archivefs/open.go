@@ -33,32 +33,46 @@ func (r *readFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&r.cacheMax, "cache-max", 1<<30, "chunk cache size bound in `bytes`")
 }
 
-// open opens the archive at url the way the function does: through the
-// chunk cache, reading only the blocks a command needs.
-func (r *readFlags) open(ctx context.Context, e *env, url string) (*squash.Archive, *archive.Archive, error) {
-	u, err := parseS3URL(url)
+// opened is an archive ready to read.
+type opened struct {
+	fs    *squash.Archive
+	name  string // s3://bucket/key or the local path
+	size  int64
+	etag  string // "" for a local file
+	close func() error
+}
+
+// open opens the archive named by arg: s3://bucket/key is read the way the
+// function reads it, through the chunk cache and only the blocks a command
+// needs; anything else is a local archive file (to look inside before
+// installing it).
+func (r *readFlags) open(ctx context.Context, e *env, arg string) (*opened, error) {
+	if !strings.HasPrefix(arg, "s3://") {
+		return openLocal(arg)
+	}
+	u, err := parseS3URL(arg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	dir := r.cache
 	if dir == "" {
 		base, err := os.UserCacheDir()
 		if err != nil {
-			return nil, nil, fmt.Errorf("no cache directory (set --cache): %w", err)
+			return nil, fmt.Errorf("no cache directory (set --cache): %w", err)
 		}
 		dir = filepath.Join(base, "s3archivefs")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("--cache %s: %w", dir, err)
+		return nil, fmt.Errorf("--cache %s: %w", dir, err)
 	}
 	client, err := r.aws.client(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cache, err := chunkcache.New(chunkcache.Config{Dir: dir, CapBytes: r.cacheMax, Logger: logger})
 	if err != nil {
-		return nil, nil, fmt.Errorf("--cache %s: %w", dir, err)
+		return nil, fmt.Errorf("--cache %s: %w", dir, err)
 	}
 	opener := &archive.Opener{
 		Cache:     cache,
@@ -68,9 +82,29 @@ func (r *readFlags) open(ctx context.Context, e *env, url string) (*squash.Archi
 	}
 	a, err := opener.Open(ctx, archive.Ref{Bucket: u.bucket, Key: u.key})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return a.FS(ctx), a, nil
+	return &opened{fs: a.FS(ctx), name: u.String(), size: a.Size, etag: a.ETag, close: func() error { return nil }}, nil
+}
+
+func openLocal(name string) (*opened, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: not a regular file (want s3://bucket/key or an archive file)", name)
+	}
+	var fsys *squash.Archive
+	if err == nil {
+		fsys, err = squash.Open(f, fi.Size(), squash.Options{})
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &opened{fs: fsys, name: name, size: fi.Size(), close: f.Close}, nil
 }
 
 // cleanPath turns a path argument into the archive's form: no leading or

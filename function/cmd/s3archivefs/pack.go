@@ -133,15 +133,8 @@ func archiveInfo(name string) (squash.Info, error) {
 		return squash.Info{}, err
 	}
 	defer f.Close()
-	sb := make([]byte, squash.SuperblockSize)
-	if _, err := f.ReadAt(sb, 0); err != nil {
-		return squash.Info{}, fmt.Errorf("%s: not a squashfs archive: %w", name, err)
-	}
-	info, err := squash.ParseSuperblock(sb)
-	if err != nil {
-		return squash.Info{}, fmt.Errorf("%s: not a squashfs archive: %w", name, err)
-	}
-	return info, nil
+	_, info, err := readSuperblock(f, name)
+	return info, err
 }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -12,7 +12,7 @@ import (
 func statCommand() *command {
 	return &command{
 		name:    "stat",
-		args:    "[flags] s3://bucket/key <path>",
+		args:    "[flags] <s3://bucket/key | file.sqfs> <path>",
 		summary: "Describe one file inside an archive in S3.",
 		help: `Prints the entry's fields, one "name: value" line each: path, type, mode,
 uid, gid, size, modification time (RFC 3339, UTC), inode number, link
@@ -21,7 +21,8 @@ A final line gives the archive: its size, ETag, block size and compressor.
 
 Examples:
   s3archivefs stat s3://archive-bucket/archives/linux-6.1.sqfs Makefile
-  s3archivefs stat s3://archive-bucket/archives/linux-6.1.sqfs /`,
+  s3archivefs stat s3://archive-bucket/archives/linux-6.1.sqfs /
+  s3archivefs stat linux-6.1.sqfs Makefile`,
 		flags: func(fl *flag.FlagSet) func(context.Context, *env, []string) error {
 			var rf readFlags
 			rf.register(fl)
@@ -30,10 +31,12 @@ Examples:
 					return usagef("want s3://bucket/key and a path, got %d arguments", len(args))
 				}
 				p := cleanPath(args[1])
-				fsys, a, err := rf.open(ctx, e, args[0])
+				a, err := rf.open(ctx, e, args[0])
 				if err != nil {
 					return err
 				}
+				defer a.close()
+				fsys := a.fs
 				ent, err := fsys.Lstat(p)
 				if err != nil {
 					return pathError(p, err)
@@ -42,7 +45,7 @@ Examples:
 				if display == "" {
 					display = "/"
 				}
-				info := a.Info()
+				info := fsys.Info()
 				tw := tabwriter.NewWriter(e.stdout, 0, 8, 1, ' ', 0)
 				fmt.Fprintf(tw, "path:\t%s\n", display)
 				fmt.Fprintf(tw, "type:\t%s\n", typeName(ent.Mode))
@@ -56,7 +59,11 @@ Examples:
 				if ent.Mode&fs.ModeSymlink != 0 {
 					fmt.Fprintf(tw, "target:\t%s\n", ent.Target)
 				}
-				fmt.Fprintf(tw, "archive:\t%s %d bytes ETag %s, block %d, %s\n", a.Ref, a.Size, a.ETag, info.BlockSize, info.Compressor)
+				etag := ""
+				if a.etag != "" {
+					etag = " ETag " + a.etag
+				}
+				fmt.Fprintf(tw, "archive:\t%s %d bytes%s, block %d, %s\n", a.name, a.size, etag, info.BlockSize, info.Compressor)
 				return tw.Flush()
 			}
 		},
