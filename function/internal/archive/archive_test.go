@@ -29,7 +29,7 @@ type stack struct {
 // newStack serves archivePath from a local S3 server as s3://archives/<key>
 // and returns an opener with a fresh chunk cache, as a cold process has.
 func newStack(t *testing.T, srv *s3test.Server, cacheDir string) *archive.Opener {
-	return newOpener(t, srv, cacheDir, 1<<20)
+	return newOpener(t, srv, cacheDir, 256<<10) // the default S3ARCHIVEFS_TAIL_PREFETCH_BYTES
 }
 
 func newOpener(t *testing.T, srv *s3test.Server, cacheDir string, tail int64) *archive.Opener {

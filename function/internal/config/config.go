@@ -4,6 +4,9 @@
 package config
 
 import (
+	"crypto/sha256"
+	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
+
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,23 +52,27 @@ type Config struct {
 // envconfig would fall back to the unprefixed name (CACHE_DIR), which is
 // not ours to read.
 type spec struct {
-	CacheDir           string   `split_words:"true" default:"/tmp" desc:"Directory of the chunk cache: /tmp, or an EFS mount shared by all instances."`
-	CacheChunkSize     byteSize `split_words:"true" default:"0" desc:"Size of a cache chunk (the unit of every ranged GET). Bytes, or with a K, M, Ki or Mi suffix; rounded up to a power of two between 4 KiB and 64 MiB. 0 uses the archive's block size."`
-	CacheMaxBytes      byteSize `split_words:"true" default:"0" desc:"Cap on the chunk cache's size on disk. 0 lets the cache size itself from the free space."`
-	RevalidateInterval duration `split_words:"true" default:"30s" desc:"How long an open archive is trusted before a HEAD checks that its ETag has not changed (Go duration, or seconds)."`
-	OpenArchives       int      `split_words:"true" default:"64" desc:"Archives kept open per instance (superblock, tables, caches)."`
-	MemoryCacheBytes   byteSize `split_words:"true" default:"32Mi" desc:"Per archive: in-memory LRU of decompressed metadata and fragment blocks."`
-	TailPrefetchBytes  byteSize `split_words:"true" default:"1Mi" desc:"Bytes read from the end of an archive when it is opened (its tables live there), in one suffix GET."`
-	Engine             string   `default:"auto" desc:"Block decompressor: go (pure Go), native (libsquashfs from the layer) or auto (native when the layer is present)."`
-	NativeLibDir       string   `split_words:"true" default:"/opt/lib" desc:"Where the layer's libsquashfs is found."`
-	LogLevel           string   `split_words:"true" default:"info" desc:"Log level: debug, info, warn or error. Logs are JSON, one line per request."`
-	WGOREndpointURL    string   `split_words:"true" desc:"Local testing only: base URL that receives WriteGetObjectResponse instead of S3. Unset on AWS."`
+	CacheDir            string   `split_words:"true" default:"/tmp" desc:"Directory of the chunk cache: /tmp, or an EFS mount shared by all instances."`
+	CacheChunkSize      byteSize `split_words:"true" default:"0" desc:"Size of a cache chunk (the unit of every ranged GET). Bytes, or with a K, M, Ki or Mi suffix; rounded down to a power of two, 4 KiB to 8 MiB; smaller than the archive's block size, or 0, uses the block size."`
+	CacheMaxBytes       byteSize `split_words:"true" default:"0" desc:"Cap on the chunk cache's size on disk. 0 lets the cache size itself from the free space."`
+	RevalidateInterval  duration `split_words:"true" default:"30s" desc:"How long an open archive is trusted before a HEAD checks that its ETag has not changed (Go duration, or seconds)."`
+	OpenArchives        int      `split_words:"true" default:"64" desc:"Archives kept open per instance (superblock, tables, caches)."`
+	MemoryCacheBytes    byteSize `split_words:"true" default:"32Mi" desc:"Per archive: in-memory LRU of decompressed metadata and fragment blocks."`
+	TailPrefetchBytes   byteSize `split_words:"true" default:"256Ki" desc:"Bytes read from the end of an archive when it is opened (its tables live there), in one suffix GET."`
+	Engine              string   `default:"auto" desc:"Block decompressor: go (pure Go), native (libsquashfs from the layer) or auto (native when the layer is present)."`
+	NativeLibDir        string   `split_words:"true" default:"/opt/lib" desc:"Where the layer's libsquashfs is found."`
+	LogLevel            string   `split_words:"true" default:"info" desc:"Log level: debug, info, warn or error. Logs are JSON, one line per request."`
+	WGOREndpointURL     string   `split_words:"true" desc:"Local testing only: base URL that receives WriteGetObjectResponse instead of S3. Unset on AWS."`
+	S3PathStyle         string   `split_words:"true" desc:"Set to false to keep virtual-hosted addressing when AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) overrides the S3 endpoint; by default an override means path-style, which S3-compatible servers need. No effect on AWS."`
+	PrefixVmapExtSha256 string   `split_words:"true" desc:"SHA-256 (hex) of the VMAP ext file's content, set by Terraform: a changed map changes the function's configuration, and a file that does not match stops init."`
 }
 
 // Size limits of a cache chunk.
 const (
 	MinChunkSize = 4 << 10
-	MaxChunkSize = 64 << 20
+	MaxChunkSize = chunkcache.MaxChunkSize
+	// maxTailPrefetch bounds the suffix GET made when an archive opens.
+	maxTailPrefetch = 64 << 20
 )
 
 // Load reads the configuration. environ is os.Environ(): envconfig reads
@@ -101,6 +108,20 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (*Config, err
 	if err := c.validate(s); err != nil {
 		return nil, err
 	}
+	switch strings.ToLower(strings.TrimSpace(s.S3PathStyle)) {
+	case "", "true", "false":
+	default:
+		return nil, fmt.Errorf("%s=%q: must be true or false", key("S3PathStyle"), s.S3PathStyle)
+	}
+	if want := strings.ToLower(strings.TrimSpace(s.PrefixVmapExtSha256)); want != "" {
+		if len(want) != 64 || strings.Trim(want, "0123456789abcdef") != "" {
+			return nil, fmt.Errorf("%s=%q: not a hex SHA-256", key("PrefixVmapExtSha256"), s.PrefixVmapExtSha256)
+		}
+		if env[vmap.EnvExtFile] == "" {
+			return nil, fmt.Errorf("%s is set but %s is not", key("PrefixVmapExtSha256"), vmap.EnvExtFile)
+		}
+		readFile = verified(readFile, want)
+	}
 	m, err := vmap.FromEnv(func(k string) string { return env[k] }, readFile)
 	if err != nil {
 		return nil, err
@@ -118,10 +139,10 @@ func (c *Config) validate(s spec) error {
 		return bad("CacheDir", c.CacheDir, "must be an absolute directory path")
 	}
 	if c.CacheChunkSize != 0 {
-		n := roundPow2(c.CacheChunkSize)
+		n := floorPow2(c.CacheChunkSize)
 		if n < MinChunkSize || n > MaxChunkSize {
 			return bad("CacheChunkSize", s.CacheChunkSize.raw,
-				fmt.Sprintf("a chunk must be 4 KiB to 64 MiB (this rounds up to %d bytes); 0 uses the archive's block size", n))
+				fmt.Sprintf("a chunk must be 4 KiB to 8 MiB (this rounds down to %d bytes); 0 uses the archive's block size", n))
 		}
 		c.CacheChunkSize = n
 	}
@@ -131,8 +152,8 @@ func (c *Config) validate(s spec) error {
 	if c.OpenArchives < 1 {
 		return bad("OpenArchives", strconv.Itoa(c.OpenArchives), "must be at least 1")
 	}
-	if c.TailPrefetchBytes > MaxChunkSize*4 {
-		return bad("TailPrefetchBytes", s.TailPrefetchBytes.raw, "must be at most 256 MiB")
+	if c.TailPrefetchBytes > maxTailPrefetch {
+		return bad("TailPrefetchBytes", s.TailPrefetchBytes.raw, "must be at most 64 MiB")
 	}
 	switch c.Engine {
 	case "auto", "go", "native":
@@ -160,16 +181,13 @@ func (c *Config) validate(s spec) error {
 	return nil
 }
 
-// roundPow2 rounds n > 0 up to a power of two (chunks then align with
+// floorPow2 rounds n > 0 down to a power of two (chunks then align with
 // squashfs blocks, which are powers of two).
-func roundPow2(n int64) int64 {
+func floorPow2(n int64) int64 {
 	if n <= 1 {
 		return 1
 	}
-	if n > 1<<62 {
-		return 1 << 62
-	}
-	return 1 << bits.Len64(uint64(n-1))
+	return 1 << (bits.Len64(uint64(n)) - 1)
 }
 
 // Known returns the names of every variable the function reads, sorted.
@@ -264,4 +282,20 @@ func (d *duration) Decode(v string) error {
 	}
 	*d = duration{d: x, raw: v}
 	return nil
+}
+
+// verified wraps readFile to check the content's SHA-256: Terraform writes
+// the ext file and its hash together, so a mismatch means the file was
+// changed behind Terraform's back, or is being replaced right now.
+func verified(readFile func(string) ([]byte, error), want string) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		data, err := readFile(name)
+		if err != nil {
+			return nil, err
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(data)); got != want {
+			return nil, fmt.Errorf("%s: content has SHA-256 %s, but %s says %s", name, got, key("PrefixVmapExtSha256"), want)
+		}
+		return data, nil
+	}
 }

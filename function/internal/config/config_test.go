@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -33,7 +35,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{CacheDir: "/tmp", RevalidateInterval: 30 * time.Second, OpenArchives: 64,
-		MemoryCacheBytes: 32 << 20, TailPrefetchBytes: 1 << 20, Engine: "auto", NativeLibDir: "/opt/lib", LogLevel: slog.LevelInfo}
+		MemoryCacheBytes: 32 << 20, TailPrefetchBytes: 256 << 10, Engine: "auto", NativeLibDir: "/opt/lib", LogLevel: slog.LevelInfo}
 	if c.CacheDir != want.CacheDir || c.CacheChunkSize != 0 || c.CacheMaxBytes != 0 || c.RevalidateInterval != want.RevalidateInterval ||
 		c.OpenArchives != want.OpenArchives || c.MemoryCacheBytes != want.MemoryCacheBytes || c.TailPrefetchBytes != want.TailPrefetchBytes ||
 		c.Engine != want.Engine || c.NativeLibDir != want.NativeLibDir || c.LogLevel != want.LogLevel || c.WGOREndpointURL != "" {
@@ -47,7 +49,7 @@ func TestLoadDefaults(t *testing.T) {
 func TestLoadValues(t *testing.T) {
 	environ := setenv(t, map[string]string{
 		"S3ARCHIVEFS_CACHE_DIR":            "/mnt/efs/cache",
-		"S3ARCHIVEFS_CACHE_CHUNK_SIZE":     "256K", // 256000 rounds up to 262144
+		"S3ARCHIVEFS_CACHE_CHUNK_SIZE":     "256K", // 256000 rounds down to 131072
 		"S3ARCHIVEFS_CACHE_MAX_BYTES":      "2Gi",
 		"S3ARCHIVEFS_REVALIDATE_INTERVAL":  "90",
 		"S3ARCHIVEFS_OPEN_ARCHIVES":        "8",
@@ -73,7 +75,7 @@ func TestLoadValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.CacheDir != "/mnt/efs/cache" || c.CacheChunkSize != 262144 || c.CacheMaxBytes != 2<<30 || c.RevalidateInterval != 90*time.Second ||
+	if c.CacheDir != "/mnt/efs/cache" || c.CacheChunkSize != 131072 || c.CacheMaxBytes != 2<<30 || c.RevalidateInterval != 90*time.Second ||
 		c.OpenArchives != 8 || c.MemoryCacheBytes != 64<<20 || c.TailPrefetchBytes != 0 || c.Engine != "native" ||
 		c.NativeLibDir != "/opt/lib64" || c.LogLevel != slog.LevelDebug || c.WGOREndpointURL != "http://127.0.0.1:9000" {
 		t.Errorf("values: got %+v", c)
@@ -97,9 +99,10 @@ func TestLoadInvalid(t *testing.T) {
 		{"S3ARCHIVEFS_CACHE_DIR", "", "absolute"},
 		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "abc", "not a size"},
 		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "-4096", "negative"},
-		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "1000", "4 KiB to 64 MiB"},
-		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "65Mi", "4 KiB to 64 MiB"}, // rounds up to 128 MiB
-		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "128Mi", "4 KiB to 64 MiB"},
+		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "1000", "4 KiB to 8 MiB"},
+		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "16Mi", "4 KiB to 8 MiB"},
+		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "4095", "4 KiB to 8 MiB"},
+		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "128Mi", "4 KiB to 8 MiB"},
 		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "99999999999Gi", "too large"},
 		{"S3ARCHIVEFS_CACHE_CHUNK_SIZE", "1.5M", "not a size"},
 		{"S3ARCHIVEFS_CACHE_MAX_BYTES", "-1", "negative"},
@@ -109,7 +112,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"S3ARCHIVEFS_OPEN_ARCHIVES", "0", "at least 1"},
 		{"S3ARCHIVEFS_OPEN_ARCHIVES", "many", "S3ARCHIVEFS_OPEN_ARCHIVES"},
 		{"S3ARCHIVEFS_MEMORY_CACHE_BYTES", "lots", "not a size"},
-		{"S3ARCHIVEFS_TAIL_PREFETCH_BYTES", "1Gi", "at most 256 MiB"},
+		{"S3ARCHIVEFS_TAIL_PREFETCH_BYTES", "1Gi", "at most 64 MiB"},
 		{"S3ARCHIVEFS_ENGINE", "rust", "auto, go or native"},
 		{"S3ARCHIVEFS_ENGINE", "", "auto, go or native"},
 		{"S3ARCHIVEFS_NATIVE_LIB_DIR", "lib", "absolute"},
@@ -149,10 +152,10 @@ func TestParseBytes(t *testing.T) {
 	}
 }
 
-func TestRoundPow2(t *testing.T) {
-	for in, want := range map[int64]int64{1: 1, 2: 2, 3: 4, 4096: 4096, 4097: 8192, 256000: 262144, 64 << 20: 64 << 20} {
-		if got := roundPow2(in); got != want {
-			t.Errorf("roundPow2(%d) = %d, want %d", in, got, want)
+func TestFloorPow2(t *testing.T) {
+	for in, want := range map[int64]int64{1: 1, 2: 2, 3: 2, 4096: 4096, 4097: 4096, 8191: 4096, 256000: 131072, 64 << 20: 64 << 20} {
+		if got := floorPow2(in); got != want {
+			t.Errorf("floorPow2(%d) = %d, want %d", in, got, want)
 		}
 	}
 }
@@ -196,5 +199,36 @@ func TestREADMETable(t *testing.T) {
 	want := MarkdownTable()
 	if !strings.HasPrefix(after, want) {
 		t.Errorf("README.md's configuration table differs from config.MarkdownTable(); replace the table under %s with:\n%s", marker, want)
+	}
+}
+
+func TestExtFileSHA256(t *testing.T) {
+	content := []byte("data|s3://archive-bucket/data.sqfs\n")
+	sum := fmt.Sprintf("%x", sha256.Sum256(content))
+	readFile := func(string) ([]byte, error) { return content, nil }
+	tests := []struct {
+		vars    map[string]string
+		wantErr string
+	}{
+		{map[string]string{"S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE": "s3://cfg/vmap", "S3ARCHIVEFS_PREFIX_VMAP_EXT_SHA256": sum}, ""},
+		{map[string]string{"S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE": "s3://cfg/vmap", "S3ARCHIVEFS_PREFIX_VMAP_EXT_SHA256": strings.ToUpper(sum)}, ""},
+		{map[string]string{"S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE": "s3://cfg/vmap"}, ""},
+		{map[string]string{"S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE": "s3://cfg/vmap", "S3ARCHIVEFS_PREFIX_VMAP_EXT_SHA256": strings.Repeat("0", 64)}, "content has SHA-256 " + sum},
+		{map[string]string{"S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE": "s3://cfg/vmap", "S3ARCHIVEFS_PREFIX_VMAP_EXT_SHA256": "abc"}, "not a hex SHA-256"},
+		{map[string]string{"S3ARCHIVEFS_PREFIX_VMAP_EXT_SHA256": sum}, "S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE is not"},
+	}
+	for i, tt := range tests {
+		c, err := Load(setenv(t, tt.vars), readFile)
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%d: %v", i, err)
+		case tt.wantErr == "" && c.VMap.Len() != 1:
+			t.Errorf("%d: map has %d entries", i, c.VMap.Len())
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%d: err = %v, want %q", i, err, tt.wantErr)
+		}
+		if c != nil && len(c.Unknown) != 0 {
+			t.Errorf("%d: unknown %v", i, c.Unknown)
+		}
 	}
 }
