@@ -69,13 +69,16 @@ func (e *Endpoint) event(ctx context.Context, r *http.Request, reqID string, s *
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// userRequest describes the original call as Object Lambda does: the URL in
-// virtual-hosted style (host = bucket + "." + the host the client used, path
-// = the key), auth query parameters and auth headers removed, repeated
-// headers joined with commas.
+// userRequest describes the original call as Object Lambda does: the URL
+// as received (path-style here: /<bucket>/<key>, as the client sent it),
+// auth query parameters and auth headers removed, repeated headers joined
+// with commas.
 func (e *Endpoint) userRequest(r *http.Request, key string) events.S3ObjectLambdaUserRequest {
-	host := e.cfg.Bucket + "." + r.Host
-	u := url.URL{Scheme: "http", Host: host, Path: "/" + key, RawPath: "/" + awsEscape(key, true)}
+	path := "/" + e.cfg.Bucket
+	if key != "" {
+		path += "/" + key
+	}
+	u := url.URL{Scheme: "http", Host: r.Host, Path: path, RawPath: awsEscape(path, true)}
 	if r.TLS != nil {
 		u.Scheme = "https"
 	}
@@ -87,7 +90,7 @@ func (e *Endpoint) userRequest(r *http.Request, key string) events.S3ObjectLambd
 		}
 	}
 	u.RawQuery = strings.Join(kept, "&")
-	headers := map[string]string{"Host": host}
+	headers := map[string]string{"Host": r.Host}
 	for name, vals := range r.Header {
 		if !authHeaders[name] {
 			headers[name] = strings.Join(vals, ",")

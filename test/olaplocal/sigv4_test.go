@@ -33,7 +33,7 @@ func inProcess(t *testing.T, st **stack) func(ctx context.Context, raw []byte) (
 			return nil, err
 		}
 		u, _ := url.Parse(ev.UserRequest.URL)
-		key := strings.TrimPrefix(u.Path, "/")
+		_, key, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/") // path-style: drop the bucket
 		switch {
 		case ev.GetObjectContext != nil:
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, (*st).url+"/WriteGetObjectResponse", strings.NewReader(key))

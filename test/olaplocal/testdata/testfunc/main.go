@@ -43,15 +43,23 @@ func main() {
 		initError(err.Error())
 		os.Exit(1)
 	}
-	wgor := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if u := os.Getenv("S3ARCHIVEFS_WGOR_ENDPOINT_URL"); u != "" {
-			o.BaseEndpoint = aws.String(u)
-			// The SDK puts the route in the host name ({route}.host); a local
-			// endpoint has no such names, and the route is in a header too.
-			o.APIOptions = append(o.APIOptions, disableHostPrefix, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
-		}
-	})
-	f := &fn{wgor: wgor, dir: os.Getenv("TESTFUNC_DIR")}
+	// Over plain HTTP the SDK signs the payload's SHA-256, which needs a
+	// seekable body; streamed bodies go UNSIGNED-PAYLOAD instead.
+	client := func(unsigned bool) *s3.Client {
+		return s3.NewFromConfig(cfg, func(o *s3.Options) {
+			if u := os.Getenv("S3ARCHIVEFS_WGOR_ENDPOINT_URL"); u != "" {
+				o.BaseEndpoint = aws.String(u)
+				// The SDK puts the route in the host name ({route}.host); a
+				// local endpoint has no such names, and the route is in a
+				// header too.
+				o.APIOptions = append(o.APIOptions, disableHostPrefix)
+			}
+			if unsigned {
+				o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+			}
+		})
+	}
+	f := &fn{signed: client(false), wgor: client(true), dir: os.Getenv("TESTFUNC_DIR")}
 	lambda.Start(f.handle)
 }
 
@@ -73,8 +81,8 @@ func initError(msg string) {
 }
 
 type fn struct {
-	wgor *s3.Client
-	dir  string
+	signed, wgor *s3.Client
+	dir          string
 }
 
 func (f *fn) handle(ctx context.Context, raw json.RawMessage) (any, error) {
@@ -86,7 +94,7 @@ func (f *fn) handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := strings.TrimPrefix(u.Path, "/")
+	_, key, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/") // path-style: drop the bucket
 	mode, _, _ := strings.Cut(key, "/")
 	switch {
 	case ev.GetObjectContext != nil:
@@ -108,7 +116,11 @@ func (f *fn) write(ctx context.Context, ev *events.S3ObjectLambdaEvent, in *s3.W
 	if in.RequestToken == nil {
 		in.RequestToken = aws.String(ev.GetObjectContext.OutputToken)
 	}
-	_, err := f.wgor.WriteGetObjectResponse(ctx, in)
+	c := f.wgor
+	if _, seekable := in.Body.(io.Seeker); seekable || in.Body == nil {
+		c = f.signed
+	}
+	_, err := c.WriteGetObjectResponse(ctx, in)
 	return err
 }
 

@@ -1,0 +1,289 @@
+// Command run is what `make run` starts: a signature-checking S3 server
+// (versitygw) with an archive mapped at a virtual prefix, and the local
+// Object Lambda endpoint running the bootstrap binary in front of it. It
+// prints the commands to try and runs until Ctrl-C or SIGTERM, then stops
+// everything it started.
+//
+// Every setting is a flag with an environment default:
+//
+//	BOOTSTRAP          -bootstrap          dist/bootstrap (built for this machine)
+//	ARCHIVE            -archive            a directory (packed on the fly) or a .sqfs; empty: a generated demo tree
+//	PREFIX             -prefix             demo/
+//	OLAP_ADDR          -addr               127.0.0.1:9000
+//	S3_PORT            -s3-port            9100
+//	BUCKET             -bucket             s3archivefs
+//	SUPPORTING_BUCKET  -supporting-bucket  s3archivefs-supporting
+//	ARCHIVE_BUCKET     -archive-bucket     s3archivefs-archives
+//	DATA_DIR           -data-dir           versitygw's data (empty: a temporary directory)
+//	FUNCTION_TIMEOUT   -timeout            60s
+//	INSTANCES          -instances          1
+//	MKSQUASHFS_ARGS    -mksquashfs-args    -comp gzip
+//
+// S3ARCHIVEFS_* variables in the environment pass through to the function.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/s3archivefs/s3archivefs/test/fixture"
+	"github.com/s3archivefs/s3archivefs/test/olaplocal"
+	"github.com/s3archivefs/s3archivefs/test/s3test"
+)
+
+type settings struct {
+	bootstrap, archive, prefix, addr        string
+	bucket, supportingBucket, archiveBucket string
+	dataDir, mksquashfsArgs                 string
+	s3Port, instances                       int
+	timeout                                 time.Duration
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+func main() {
+	var s settings
+	flag.StringVar(&s.bootstrap, "bootstrap", envOr("BOOTSTRAP", "dist/bootstrap"), "the function binary, built for this machine (env BOOTSTRAP)")
+	flag.StringVar(&s.archive, "archive", envOr("ARCHIVE", ""), "directory (packed on the fly) or .sqfs to serve; empty: a generated demo tree (env ARCHIVE)")
+	flag.StringVar(&s.prefix, "prefix", envOr("PREFIX", "demo/"), "virtual prefix the archive appears at (env PREFIX)")
+	flag.StringVar(&s.addr, "addr", envOr("OLAP_ADDR", "127.0.0.1:9000"), "endpoint address (env OLAP_ADDR)")
+	flag.IntVar(&s.s3Port, "s3-port", envInt("S3_PORT", 9100), "versitygw port on 127.0.0.1 (env S3_PORT)")
+	flag.StringVar(&s.bucket, "bucket", envOr("BUCKET", olaplocal.DefaultBucket), "bucket name clients use (env BUCKET)")
+	flag.StringVar(&s.supportingBucket, "supporting-bucket", envOr("SUPPORTING_BUCKET", "s3archivefs-supporting"), "supporting bucket (env SUPPORTING_BUCKET)")
+	flag.StringVar(&s.archiveBucket, "archive-bucket", envOr("ARCHIVE_BUCKET", "s3archivefs-archives"), "bucket holding the archive (env ARCHIVE_BUCKET)")
+	flag.StringVar(&s.dataDir, "data-dir", envOr("DATA_DIR", ""), "versitygw data directory; empty: temporary (env DATA_DIR)")
+	flag.DurationVar(&s.timeout, "timeout", envDuration("FUNCTION_TIMEOUT", olaplocal.DefaultTimeout), "function time limit (env FUNCTION_TIMEOUT)")
+	flag.IntVar(&s.instances, "instances", envInt("INSTANCES", 1), "function processes at once (env INSTANCES)")
+	flag.StringVar(&s.mksquashfsArgs, "mksquashfs-args", envOr("MKSQUASHFS_ARGS", "-comp gzip"), "options for mksquashfs when packing (env MKSQUASHFS_ARGS)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, s); err != nil {
+		fmt.Fprintln(os.Stderr, "make run:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, s settings) error {
+	if _, err := os.Stat(s.bootstrap); err != nil {
+		return fmt.Errorf("function binary: %w (build it for this machine first: the Makefile's run target does)", err)
+	}
+	prefix := strings.Trim(s.prefix, "/")
+	if prefix == "" {
+		return errors.New("PREFIX must name a prefix, e.g. demo/")
+	}
+	work, err := os.MkdirTemp("", "s3archivefs-run-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	archivePath, files, err := prepareArchive(ctx, s, work)
+	if err != nil {
+		return err
+	}
+	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	srv, err := s3test.Start(startCtx, s3test.Options{Port: s.s3Port, DataDir: s.dataDir})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	for _, b := range []string{s.supportingBucket, s.archiveBucket} {
+		if err := srv.CreateBucket(startCtx, b); err != nil && !strings.Contains(err.Error(), "BucketAlreadyOwnedByYou") {
+			return err
+		}
+	}
+	archiveKey := "archives/" + prefix + ".sqfs"
+	if err := srv.PutFile(startCtx, s.archiveBucket, archiveKey, archivePath, nil); err != nil {
+		return err
+	}
+	hello := filepath.Join(work, "hello.txt")
+	if err := os.WriteFile(hello, []byte("Hello from the supporting bucket: this object is outside every virtual prefix.\n"), 0o644); err != nil {
+		return err
+	}
+	if err := srv.PutFile(startCtx, s.supportingBucket, "hello.txt", hello, nil); err != nil {
+		return err
+	}
+	cacheDir := filepath.Join(work, "cache")
+	if err := os.Mkdir(cacheDir, 0o755); err != nil {
+		return err
+	}
+	vmap := fmt.Sprintf("S3ARCHIVEFS_PREFIX_VMAP1=%s|s3://%s/%s", prefix, s.archiveBucket, archiveKey)
+	ep, err := olaplocal.StartServer(olaplocal.ServerConfig{
+		Addr: s.addr,
+		Endpoint: olaplocal.Config{Bucket: s.bucket, Upstream: olaplocal.Upstream{Endpoint: srv.Endpoint(),
+			Bucket: s.supportingBucket, AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey}},
+		Binary:          s.bootstrap,
+		Instances:       s.instances,
+		FunctionTimeout: s.timeout,
+		FunctionVars:    []string{vmap, "S3ARCHIVEFS_CACHE_DIR=" + cacheDir},
+		Logger:          logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer ep.Close()
+	printHelp(os.Stdout, s, ep.URL(), srv, prefix, archiveKey, files)
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "stopping...")
+	return nil
+}
+
+// prepareArchive returns the .sqfs to serve and the files it holds.
+func prepareArchive(ctx context.Context, s settings, work string) (string, []string, error) {
+	src := s.archive
+	if src == "" {
+		src = filepath.Join(work, "demo")
+		if err := demoTree().Generate(src); err != nil {
+			return "", nil, fmt.Errorf("generating the demo tree: %w", err)
+		}
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		return "", nil, fmt.Errorf("ARCHIVE: %w", err)
+	}
+	out := src
+	if fi.IsDir() {
+		out = filepath.Join(work, "archive.sqfs")
+		args := append([]string{src, out, "-noappend", "-quiet", "-no-progress"}, strings.Fields(s.mksquashfsArgs)...)
+		cmd := exec.CommandContext(ctx, "mksquashfs", args...)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return "", nil, fmt.Errorf("mksquashfs %s: %w", strings.Join(args, " "), err)
+		}
+	} else if err := checkMagic(src); err != nil {
+		return "", nil, err
+	}
+	files, err := listFiles(ctx, out)
+	return out, files, err
+}
+
+func checkMagic(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("ARCHIVE: %w", err)
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != "hsqs" {
+		return fmt.Errorf("ARCHIVE %s is neither a directory nor a squashfs archive", path)
+	}
+	return nil
+}
+
+// listFiles lists the archive's files with unsquashfs, for the examples.
+func listFiles(ctx context.Context, archive string) ([]string, error) {
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, "unsquashfs", "-lc", "-d", "", archive)
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("unsquashfs -lc %s: %w", archive, err)
+	}
+	var files []string
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "/") {
+			files = append(files, strings.TrimPrefix(l, "/"))
+		}
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// demoTree is a few hundred files, several MB, nested directories: text
+// chapters, binary data by date, and two larger files.
+func demoTree() fixture.Tree {
+	t := fixture.Tree{Name: "make-run-demo", Seed: 2024}
+	t.Nodes = append(t.Nodes, fixture.Node{Path: "README.md", Size: 1500, Text: true})
+	for c := 1; c <= 8; c++ {
+		for s := 1; s <= 20; s++ {
+			t.Nodes = append(t.Nodes, fixture.Node{Path: fmt.Sprintf("docs/chapter-%02d/section-%02d.txt", c, s),
+				Size: int64(2000 + (c*31+s*17)%10*1800), Text: true})
+		}
+	}
+	for y := 2022; y <= 2024; y++ {
+		for m := 1; m <= 12; m++ {
+			for i := 1; i <= 3; i++ {
+				t.Nodes = append(t.Nodes, fixture.Node{Path: fmt.Sprintf("data/%d/%02d/sample-%d.bin", y, m, i),
+					Size: int64(8<<10 + (y+m*7+i*13)%8*8<<10)})
+			}
+		}
+	}
+	t.Nodes = append(t.Nodes,
+		fixture.Node{Path: "media/large.bin", Size: 4 << 20},
+		fixture.Node{Path: "media/notes.txt", Size: 1 << 20, Text: true},
+		fixture.Node{Path: "docs/latest.txt", Kind: fixture.Symlink, Target: "chapter-08/section-20.txt"},
+	)
+	return t
+}
+
+func printHelp(w io.Writer, s settings, url string, srv *s3test.Server, prefix, archiveKey string, files []string) {
+	example := "README.md"
+	if len(files) > 0 {
+		example = files[0]
+	}
+	aws := "/usr/bin/aws --endpoint-url " + url
+	fmt.Fprintf(w, `
+s3archivefs is running. Ctrl-C stops everything.
+
+  Object Lambda endpoint  %s   bucket %s (stands for the access point alias)
+  S3 server (versitygw)   %s   data in %s
+  archive                 %s/ -> s3://%s/%s (%d files)
+  passthrough object      s3://%s/hello.txt (from supporting bucket %s)
+
+Set these in your shell (the endpoint checks signatures):
+
+  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s
+
+Then try:
+
+  %s s3 ls s3://%s/
+  %s s3 ls --recursive s3://%s/%s/
+  %s s3api list-objects-v2 --bucket %s --prefix %s/ --delimiter /
+  %s s3api head-object --bucket %s --key '%s/%s'
+  %s s3api get-object --bucket %s --key '%s/%s' --range bytes=0-99 /dev/stdout
+  %s s3 cp s3://%s/hello.txt -
+  %s s3 sync s3://%s/%s/ ./%s-copy
+
+`, url, s.bucket, srv.Endpoint(), srv.DataDir(), prefix, s.archiveBucket, archiveKey, len(files), s.bucket, s.supportingBucket,
+		s3test.DefaultAccessKey, s3test.DefaultSecretKey, s3test.DefaultRegion,
+		aws, s.bucket, aws, s.bucket, prefix, aws, s.bucket, prefix,
+		aws, s.bucket, prefix, example, aws, s.bucket, prefix, example,
+		aws, s.bucket, aws, s.bucket, prefix, prefix)
+}
