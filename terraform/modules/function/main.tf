@@ -312,9 +312,14 @@ resource "aws_lambda_function" "this" {
     variables = local.environment
   }
 
+  # The function writes slog JSON lines with a "level" field; with the JSON
+  # format Lambda filters them by application_log_level (INFO unless set),
+  # so it follows log_level or debug lines would be dropped.
   logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.this.name
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = upper(var.log_level)
+    system_log_level      = "INFO"
   }
 
   dynamic "vpc_config" {
