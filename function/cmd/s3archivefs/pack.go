@@ -97,10 +97,14 @@ func pack(ctx context.Context, e *env, dir, out, comp, tool string, force bool) 
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
+	fi, err := os.Stat(tmp.Name())
+	if err != nil {
+		return err
+	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s\t%d bytes\t%s\tblock %d\t%d inodes\n", out, info.BytesUsed, info.Compressor, info.BlockSize, info.Inodes)
+	fmt.Fprintf(e.stdout, "%s\t%d bytes\t%s\tblock %d\t%d inodes\n", out, fi.Size(), info.Compressor, info.BlockSize, info.Inodes)
 	return nil
 }
 
