@@ -32,6 +32,8 @@ module "s3archivefs" {
   log_level            = var.log_level
   log_retention_days   = var.log_retention_days
 
+  archive_kms_key_arns  = var.archive_kms_key_arns
   reader_principal_arns = var.reader_principal_arns
+  manage_bucket_policy  = var.manage_bucket_policy
   alarm_actions         = var.alarm_actions
 }

@@ -145,6 +145,18 @@ variable "reader_principal_arns" {
   default     = []
 }
 
+variable "archive_kms_key_arns" {
+  type        = list(string)
+  description = "KMS keys of SSE-KMS archives; the function may decrypt with exactly these."
+  default     = []
+}
+
+variable "manage_bucket_policy" {
+  type        = bool
+  description = "Write bucket_name's policy delegating access control to its access points; it REPLACES any existing bucket policy (see modules/access-points)."
+  default     = false
+}
+
 variable "alarm_actions" {
   type        = list(string)
   description = "SNS topic ARNs the alarms notify."
