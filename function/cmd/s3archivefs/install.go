@@ -175,12 +175,27 @@ func install(ctx context.Context, e *env, client upload.API, name string, dst ob
 	if err != nil {
 		return err
 	}
+	if !hasMetadata(res.Metadata, s3src.SuperblockMetadata, opts.Metadata[s3src.SuperblockMetadata]) {
+		return fmt.Errorf("verify %s: %w: the %s metadata did not survive the upload (does the server keep user metadata?)",
+			dst, upload.ErrVerify, s3src.SuperblockMetadata)
+	}
 	verified := "size and ETag verified"
 	if !res.ETagChecked {
 		verified = "size verified (ETag of an encrypted object: parts checked by Content-MD5)"
 	}
 	fmt.Fprintf(e.stdout, "%s\t%d bytes\tETag %s\t%d parts\t%s\n", dst, res.Size, res.ETag, res.Parts, verified)
 	return nil
+}
+
+// hasMetadata reports whether meta holds key (in any case: HTTP headers
+// are case-insensitive) with value.
+func hasMetadata(meta map[string]string, key, value string) bool {
+	for k, v := range meta {
+		if strings.EqualFold(k, key) {
+			return v == value
+		}
+	}
+	return false
 }
 
 // readSuperblock reads and checks the superblock of a local archive.

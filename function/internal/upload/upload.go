@@ -35,9 +35,16 @@ const DefaultPartSize = MinPartSize
 // DefaultConcurrency is how many parts are in flight when none is configured.
 const DefaultConcurrency = 4
 
-// abortTimeout bounds the clean-up after a failure: it runs even when the
-// caller's context is already cancelled (Ctrl-C).
-const abortTimeout = 30 * time.Second
+// stepTimeout bounds the calls that run even when the caller's context is
+// cancelled (Ctrl-C): creating the upload (so its id is always known and
+// it can be aborted), completing it (so a cancel cannot race S3 into an
+// object we then fail to report), and aborting it after a failure.
+const stepTimeout = 30 * time.Second
+
+// uncancelled returns a context for those calls.
+func uncancelled(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), stepTimeout)
+}
 
 // API is the part of *s3.Client an upload uses.
 type API interface {
@@ -72,6 +79,8 @@ type Result struct {
 	ETag     string // as S3 reports it, quoted
 	Parts    int
 	PartSize int64
+	// Metadata is the user metadata S3 returned for the object.
+	Metadata map[string]string
 	// ETagChecked is false when the ETag could not be compared with the
 	// one computed locally (SSE-KMS and SSE-C objects have opaque ETags);
 	// every part was still checked by S3 against its MD5.
@@ -154,6 +163,9 @@ func Upload(ctx context.Context, api API, bucket, key string, src io.ReaderAt, s
 	if err != nil {
 		return Result{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	nparts := max(1, int((size+partSize-1)/partSize))
 	create := &s3.CreateMultipartUploadInput{
 		Bucket:       aws.String(bucket),
@@ -164,28 +176,37 @@ func Upload(ctx context.Context, api API, bucket, key string, src io.ReaderAt, s
 	if o.ContentType != "" {
 		create.ContentType = aws.String(o.ContentType)
 	}
-	out, err := api.CreateMultipartUpload(ctx, create)
+	cctx, cancel := uncancelled(ctx)
+	out, err := api.CreateMultipartUpload(cctx, create)
+	cancel()
 	if err != nil {
 		return Result{}, fmt.Errorf("start multipart upload: %w", err)
 	}
 	id := aws.ToString(out.UploadId)
+	if err := ctx.Err(); err != nil {
+		return Result{}, abort(ctx, api, bucket, key, id, err)
+	}
 	parts, md5s, err := uploadParts(ctx, api, bucket, key, id, src, size, partSize, nparts, o)
 	if err != nil {
 		return Result{}, abort(ctx, api, bucket, key, id, err)
 	}
 	want := MultipartETag(md5s)
-	done, err := api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	cctx, cancel = uncancelled(ctx)
+	done, err := api.CompleteMultipartUpload(cctx, &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(bucket),
 		Key:             aws.String(key),
 		UploadId:        aws.String(id),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	})
+	cancel()
 	if err != nil {
 		return Result{}, abort(ctx, api, bucket, key, id, fmt.Errorf("complete multipart upload: %w", err))
 	}
 	res := Result{Size: size, ETag: aws.ToString(done.ETag), Parts: nparts, PartSize: partSize}
 	// From here the upload is an object: nothing is left to abort.
-	return verify(ctx, api, bucket, key, res, want)
+	vctx, cancel := uncancelled(ctx)
+	defer cancel()
+	return verify(vctx, api, bucket, key, res, want)
 }
 
 // verify HEADs the object and compares its size and ETag with the file's.
@@ -198,6 +219,7 @@ func verify(ctx context.Context, api API, bucket, key string, res Result, want s
 		return res, fmt.Errorf("verify s3://%s/%s: %w: size %d, want %d", bucket, key, ErrVerify, got, res.Size)
 	}
 	res.ETag = aws.ToString(head.ETag)
+	res.Metadata = head.Metadata
 	if opaqueETag(head) {
 		return res, nil
 	}
@@ -218,7 +240,7 @@ func opaqueETag(h *s3.HeadObjectOutput) bool {
 }
 
 func abort(ctx context.Context, api API, bucket, key, id string, cause error) error {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	actx, cancel := uncancelled(ctx)
 	defer cancel()
 	_, err := api.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(id),

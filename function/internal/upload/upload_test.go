@@ -98,12 +98,17 @@ type fakeS3 struct {
 	failAbort bool
 	cancel    context.CancelFunc // called when part cancelAt is uploaded
 	cancelAt  int32
+	onCreate  func()
+	uploads   int // UploadPart calls
 	parts     map[int32][]byte
 	aborted   []error // the abort context's error at the call
 	completed bool
 }
 
 func (f *fakeS3) CreateMultipartUpload(context.Context, *s3.CreateMultipartUploadInput, ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
+	if f.onCreate != nil {
+		f.onCreate()
+	}
 	return &s3.CreateMultipartUploadOutput{UploadId: aws.String("upload-1")}, nil
 }
 
@@ -116,6 +121,9 @@ func (f *fakeS3) UploadPart(ctx context.Context, in *s3.UploadPartInput, _ ...fu
 		return nil, err
 	}
 	n := aws.ToInt32(in.PartNumber)
+	f.mu.Lock()
+	f.uploads++
+	f.mu.Unlock()
 	if n == f.cancelAt && f.cancel != nil {
 		f.cancel()
 	}
@@ -165,12 +173,16 @@ func TestUploadAbortsOnFailure(t *testing.T) {
 			wantErr: []string{"injected", "abort-multipart-upload --bucket b --key k --upload-id upload-1"}, wantAbort: true},
 		{name: "cancelled", fake: &fakeS3{cancelAt: 2}, cancel: true, wantErr: []string{"context canceled"}, wantAbort: true},
 		{name: "verify fails", fake: &fakeS3{}, wantErr: []string{"verify s3://b/k", "no object"}},
+		{name: "cancelled while creating", fake: &fakeS3{}, cancel: true, wantErr: []string{"context canceled"}, wantAbort: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			if tt.cancel {
+			switch {
+			case tt.cancel && tt.fake.cancelAt == 0:
+				tt.fake.onCreate = cancel
+			case tt.cancel:
 				tt.fake.cancel = cancel
 			}
 			_, err := Upload(ctx, tt.fake, "b", "k", bytes.NewReader(data), int64(len(data)), Options{Concurrency: 2})
@@ -192,8 +204,24 @@ func TestUploadAbortsOnFailure(t *testing.T) {
 				if err := tt.fake.aborted[0]; err != nil {
 					t.Errorf("abort ran with a dead context: %v", err)
 				}
+				if tt.fake.onCreate != nil && tt.fake.uploads != 0 {
+					t.Errorf("%d parts uploaded after a cancel during create", tt.fake.uploads)
+				}
 			}
 		})
+	}
+}
+
+func TestUploadCancelledBeforeStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	created := false
+	f := &fakeS3{onCreate: func() { created = true }}
+	if _, err := Upload(ctx, f, "b", "k", bytes.NewReader([]byte("x")), 1, Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Upload = %v, want context.Canceled", err)
+	}
+	if created || len(f.aborted) != 0 {
+		t.Fatalf("created=%v aborted=%d: nothing should reach S3", created, len(f.aborted))
 	}
 }
 
