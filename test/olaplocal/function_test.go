@@ -254,3 +254,33 @@ func TestPassthrough(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
+
+// TestPassthroughCLI uploads through the endpoint with the AWS CLI (a
+// multipart upload for the large file) and reads both files back through
+// the test function.
+func TestPassthroughCLI(t *testing.T) {
+	st := newStack(t, stackOpts{})
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.txt")
+	large := filepath.Join(dir, "large.bin")
+	os.WriteFile(small, []byte("small file\n"), 0o644)
+	big := make([]byte, 20<<20)
+	for i := range big {
+		big[i] = byte(i*7 + i>>11)
+	}
+	os.WriteFile(large, big, 0o644)
+	for _, f := range []string{small, large} {
+		if out, errs, err := cli(t, st.url, DefaultSecretKey, "s3", "cp", f, "s3://"+DefaultBucket+"/cli/"+filepath.Base(f)); err != nil {
+			t.Fatalf("upload %s: %v\n%s%s", f, err, out, errs)
+		}
+		back := filepath.Join(dir, "back-"+filepath.Base(f))
+		if out, errs, err := cli(t, st.url, DefaultSecretKey, "s3", "cp", "s3://"+DefaultBucket+"/cli/"+filepath.Base(f), back); err != nil {
+			t.Fatalf("download %s: %v\n%s%s", f, err, out, errs)
+		}
+		want, _ := os.ReadFile(f)
+		got, _ := os.ReadFile(back)
+		if string(got) != string(want) {
+			t.Fatalf("%s: %d bytes back, want %d", f, len(got), len(want))
+		}
+	}
+}
