@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/s3archivefs/s3archivefs/function/internal/archive"
 	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
 	"github.com/s3archivefs/s3archivefs/function/internal/s3src"
@@ -54,6 +56,24 @@ func (r *readFlags) open(ctx context.Context, e *env, arg string) (*opened, erro
 	if err != nil {
 		return nil, err
 	}
+	client, err := r.aws.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opener, err := r.opener(e, client)
+	if err != nil {
+		return nil, err
+	}
+	a, err := opener.Open(ctx, archive.Ref{Bucket: u.bucket, Key: u.key})
+	if err != nil {
+		return nil, err
+	}
+	return &opened{fs: a.FS(ctx), name: u.String(), size: a.Size, etag: a.ETag, close: func() error { return nil }}, nil
+}
+
+// opener returns an archive opener like the function's: reading through
+// the chunk cache in --cache.
+func (r *readFlags) opener(e *env, client *s3.Client) (*archive.Opener, error) {
 	dir := r.cache
 	if dir == "" {
 		base, err := os.UserCacheDir()
@@ -65,26 +85,17 @@ func (r *readFlags) open(ctx context.Context, e *env, arg string) (*opened, erro
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("--cache %s: %w", dir, err)
 	}
-	client, err := r.aws.client(ctx)
-	if err != nil {
-		return nil, err
-	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cache, err := chunkcache.New(chunkcache.Config{Dir: dir, CapBytes: r.cacheMax, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("--cache %s: %w", dir, err)
 	}
-	opener := &archive.Opener{
+	return &archive.Opener{
 		Cache:     cache,
 		Source:    func(ref archive.Ref) *s3src.Object { return s3src.New(client, ref.Bucket, ref.Key) },
 		TailBytes: tailBytes,
 		Logger:    logger,
-	}
-	a, err := opener.Open(ctx, archive.Ref{Bucket: u.bucket, Key: u.key})
-	if err != nil {
-		return nil, err
-	}
-	return &opened{fs: a.FS(ctx), name: u.String(), size: a.Size, etag: a.ETag, close: func() error { return nil }}, nil
+	}, nil
 }
 
 func openLocal(name string) (*opened, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/s3archivefs/s3archivefs/function/internal/archive"
 	"github.com/s3archivefs/s3archivefs/function/internal/s3src"
 	"github.com/s3archivefs/s3archivefs/function/internal/squash"
 	"github.com/s3archivefs/s3archivefs/function/internal/vmap"
@@ -46,26 +47,36 @@ An entry fails when its object is missing or unreadable, is not a
 squashfs archive, is shorter than its superblock says, or carries
 s3archivefs-superblock metadata that differs from its superblock (the
 object was replaced without 's3archivefs install'). An object without
-that metadata passes with a note.
+that metadata passes with a note. With --deep, each archive is also opened
+as the function opens it (its metadata tables read and checked, through the
+chunk cache) and its root directory read.
 
 Exit status: 0 all entries pass, 3 one or more fail, 1 the map could not
 be read at all, 2 usage.
 
 Examples:
   s3archivefs vmap check --file vmap.txt
+  s3archivefs vmap check --deep --file vmap.txt
   S3ARCHIVEFS_PREFIX_VMAP1='datasets/linux-6.1|s3://archive-bucket/archives/linux-6.1.sqfs' \
     s3archivefs vmap check`,
 		flags: func(fl *flag.FlagSet) func(context.Context, *env, []string) error {
-			var af awsFlags
-			af.register(fl)
+			var rf readFlags
+			rf.register(fl)
+			deep := fl.Bool("deep", false, "also open each archive as the function does and read its root directory")
 			file := fl.String("file", "", "read the map from this `file` (local path or s3://bucket/key) instead of the environment")
 			return func(ctx context.Context, e *env, args []string) error {
 				if len(args) != 1 || args[0] != "check" {
 					return usagef("want the subcommand 'check'")
 				}
-				client, err := af.client(ctx)
+				client, err := rf.aws.client(ctx)
 				if err != nil {
 					return err
+				}
+				var opener *archive.Opener
+				if *deep {
+					if opener, err = rf.opener(e, client); err != nil {
+						return err
+					}
 				}
 				lines, err := mapLines(e.getenv, *file, readMapFile(ctx, client))
 				if err != nil {
@@ -74,7 +85,7 @@ Examples:
 				if len(lines) == 0 {
 					return errors.New("the map is empty: set S3ARCHIVEFS_PREFIX_VMAP1..20 or S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE, or use --file")
 				}
-				return checkMap(ctx, e, client, lines)
+				return checkMap(ctx, e, client, opener, lines)
 			}
 		},
 	}
@@ -143,7 +154,8 @@ type checkRow struct {
 	err             error
 }
 
-func checkMap(ctx context.Context, e *env, client *s3.Client, lines []vmap.Line) error {
+// checkMap checks every line; opener, when set, also opens each archive.
+func checkMap(ctx context.Context, e *env, client *s3.Client, opener *archive.Opener, lines []vmap.Line) error {
 	rows := make([]checkRow, len(lines))
 	var good []vmap.Line
 	entries := make([]*vmap.Entry, len(lines))
@@ -174,6 +186,9 @@ func checkMap(ctx context.Context, e *env, client *s3.Client, lines []vmap.Line)
 			defer func() { <-sem }()
 			r := &rows[i]
 			r.size, r.info, r.note, r.err = checkArchive(ctx, s3src.New(client, ent.Bucket, ent.Key))
+			if r.err == nil && opener != nil {
+				r.err = openArchive(ctx, opener, archive.Ref{Bucket: ent.Bucket, Key: ent.Key})
+			}
 		})
 	}
 	wg.Wait()
@@ -202,6 +217,19 @@ func checkMap(ctx context.Context, e *env, client *s3.Client, lines []vmap.Line)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%w: %d of %d entries", errCheckFailed, failed, len(rows))
+	}
+	return nil
+}
+
+// openArchive opens the archive as the function would and reads its root
+// directory.
+func openArchive(ctx context.Context, opener *archive.Opener, ref archive.Ref) error {
+	a, err := opener.Open(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if _, err := a.FS(ctx).ReadDir("", "", 1); err != nil {
+		return fmt.Errorf("read the root directory: %w", err)
 	}
 	return nil
 }

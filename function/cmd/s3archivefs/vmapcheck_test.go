@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -105,6 +106,25 @@ func TestVmapCheck(t *testing.T) {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("output lacks %q:\n%s", want, r.stdout)
 			}
+		}
+	})
+	t.Run("deep", func(t *testing.T) {
+		// Superblock intact, metadata tables garbled: only --deep sees it.
+		broken := append([]byte(nil), data...)
+		used := int(binary.LittleEndian.Uint64(broken[40:]))
+		for i := used - 64; i < used; i++ {
+			broken[i] = 0xff
+		}
+		put("broken.sqfs", write("broken.sqfs", broken), map[string]string{"s3archivefs-superblock": base64.StdEncoding.EncodeToString(broken[:96])})
+		e := append(env, "S3ARCHIVEFS_PREFIX_VMAP1="+good, "S3ARCHIVEFS_PREFIX_VMAP2=broken|s3://arch/broken.sqfs")
+		if r := runOK(t, e, "vmap", "check"); strings.Count(r.stdout, " ok\n") != 2 {
+			t.Errorf("without --deep both pass:\n%s", r.stdout)
+		}
+		r := cli(t, e, "vmap", "check", "--deep", "--cache", t.TempDir())
+		r.want(t, exitCheck)
+		if !regexp.MustCompile(`(?m)^/datasets/good .* ok$`).MatchString(r.stdout) ||
+			!regexp.MustCompile(`(?m)^/broken .*ERROR: open s3://arch/broken.sqfs: not a readable squashfs archive`).MatchString(r.stdout) {
+			t.Errorf("--deep:\n%s", r.stdout)
 		}
 	})
 	t.Run("unreadable file", func(t *testing.T) {
