@@ -18,9 +18,10 @@ import (
 	"github.com/s3archivefs/s3archivefs/function/internal/squash"
 )
 
-// tailBytes is read from the end of an archive at open: where mksquashfs
-// and gensquashfs put the metadata tables.
-const tailBytes = 1 << 20
+// tailBytes is read from the end of an archive at open, where mksquashfs
+// and gensquashfs put the metadata tables: the function's default
+// (S3ARCHIVEFS_TAIL_PREFETCH_BYTES), so the CLI reads as the function does.
+const tailBytes = 256 << 10
 
 // readFlags are the flags of the commands that read inside an archive.
 type readFlags struct {
