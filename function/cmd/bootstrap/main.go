@@ -20,8 +20,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/s3archivefs/s3archivefs/function/internal/archive"
 	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
@@ -72,10 +70,6 @@ func setup(ctx context.Context) (*olap.Handler, error) {
 		Squash:    squash.Options{Engine: engine, CacheBytes: cfg.MemoryCacheBytes},
 		Logger:    logger,
 	}
-	writer, err := wgorClient(client, cfg.WGOREndpointURL)
-	if err != nil {
-		return nil, err
-	}
 	logger.Info("init", "engine", engine.Name(), "virtual_prefixes", cfg.VMap.Len(),
 		"cache_dir", cfg.CacheDir, "cache_chunk_size", cfg.CacheChunkSize)
 	return &olap.Handler{
@@ -84,30 +78,11 @@ func setup(ctx context.Context) (*olap.Handler, error) {
 			Archives: &archive.Set{Opener: opener, Max: cfg.OpenArchives, Revalidate: cfg.RevalidateInterval},
 			Logger:   logger,
 		},
-		Writer: writer,
+		Writer: olap.ResponseClient(client, cfg.WGOREndpointURL),
 		HTTP:   &http.Client{},
 		Lister: client,
 		Logger: logger,
 	}, nil
-}
-
-// wgorClient is the client that calls WriteGetObjectResponse: the archive
-// client itself on AWS, or one aimed at a local endpoint. A local endpoint
-// is one host, so the SDK must not prefix it with the request route.
-func wgorClient(client *s3.Client, endpoint string) (*s3.Client, error) {
-	if endpoint == "" {
-		return client, nil
-	}
-	return s3.New(client.Options(), func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-		o.UsePathStyle = true
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("NoHostPrefix",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
-				}), middleware.Before)
-		})
-	}), nil
 }
 
 // readFile reads the VMAP ext file from a local path (a layer, EFS) or from

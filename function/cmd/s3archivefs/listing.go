@@ -18,9 +18,7 @@ func longLine(e squash.Entry, name string, loc *time.Location) string {
 	pad := max(25-(len(owner)-1), 0)
 	var size string
 	if e.Mode&fs.ModeDevice != 0 {
-		// Entry does not carry device numbers yet: say so rather than
-		// print wrong ones.
-		size = fmt.Sprintf(" %*s%3s,%3s", max(pad-7, 1), "", "?", "?")
+		size = fmt.Sprintf(" %*s%3d,%3d", max(pad-7, 1), "", e.Major(), e.Minor())
 	} else {
 		size = fmt.Sprintf(" %*d", pad, entrySize(e))
 	}

@@ -51,7 +51,7 @@ func TestLongLineWidths(t *testing.T) {
 		{squash.Entry{Mode: 0o644, UID: 4294967295, GID: 4294967295, Size: 1 << 40, ModTime: when},
 			"-rw-r--r-- 4294967295/4294967295 1099511627776 2024-02-29 23:59 n"},
 		{squash.Entry{Mode: fs.ModeSymlink | 0o777, Target: "../x y", ModTime: when}, "lrwxrwxrwx 0/0                       6 2024-02-29 23:59 n -> ../x y"},
-		{squash.Entry{Mode: fs.ModeDevice | fs.ModeCharDevice | 0o600, ModTime: when}, "crw------- 0/0                   ?,  ? 2024-02-29 23:59 n"},
+		{squash.Entry{Mode: fs.ModeDevice | fs.ModeCharDevice | 0o600, ModTime: when, Rdev: 1<<8 | 3}, "crw------- 0/0                   1,  3 2024-02-29 23:59 n"},
 	}
 	for _, tt := range tests {
 		if got := longLine(tt.e, "n", time.UTC); got != tt.want {

@@ -10,13 +10,14 @@ import (
 	"github.com/s3archivefs/s3archivefs/function/internal/vmap"
 )
 
-// Sources returns the sources whose keys make up the namespace: the real
-// objects (passthrough, may be nil) minus the keys that virtual prefixes
-// shadow, and every archive. Archives are opened only when the listing
-// reaches their keys.
-func (s *Service) Sources(passthrough s3api.Source) []s3api.Source {
+// Sources returns the sources whose keys make up the namespace under a
+// listing prefix: the real objects (passthrough, may be nil) minus the keys
+// that virtual prefixes shadow, and every archive. Archives are opened only
+// when the listing reaches their keys, and the real objects are not listed
+// at all when every key under the prefix is virtual.
+func (s *Service) Sources(prefix string, passthrough s3api.Source) []s3api.Source {
 	var out []s3api.Source
-	if passthrough != nil {
+	if passthrough != nil && !s.allVirtual(prefix) {
 		out = append(out, shadowed{src: passthrough, vmap: s.VMap})
 	}
 	for _, e := range s.VMap.Entries() {
@@ -119,4 +120,11 @@ func within(base, prefix, from string) (innerPrefix, innerFrom string, ok bool) 
 		return "", "", false // from sorts after every key under base
 	}
 	return innerPrefix, innerFrom, true
+}
+
+// allVirtual reports whether every key that starts with prefix lies under a
+// virtual prefix: the prefix starts with a virtual prefix and its "/".
+func (s *Service) allVirtual(prefix string) bool {
+	e, _, ok := s.VMap.Resolve(prefix)
+	return ok && strings.HasPrefix(prefix, keyPrefix(e.Prefix))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3archivefs/s3archivefs/function/internal/objects"
 	"github.com/s3archivefs/s3archivefs/function/internal/s3api"
@@ -31,10 +32,18 @@ func (h *Handler) getObject(ctx context.Context, gc *events.S3ObjectLambdaGetObj
 		defer out.Body.Close()
 		in.Body = countingReader{r: out.Body, n: &l.bytesOut}
 	}
-	l.status = out.Status
+	return h.write(ctx, in, out.Status, l)
+}
+
+// write delivers the answer. A failure here (the client went away, the
+// body could not be read) can reach no client any more: it is logged and
+// returned so Lambda records the invocation as failed.
+func (h *Handler) write(ctx context.Context, in *s3.WriteGetObjectResponseInput, status int, l *logLine) error {
 	if _, err := h.Writer.WriteGetObjectResponse(ctx, in); err != nil {
+		l.status, l.errCode = http.StatusInternalServerError, "WriteGetObjectResponseFailed"
 		return fmt.Errorf("olap: WriteGetObjectResponse: %w", err)
 	}
+	l.status = status
 	return nil
 }
 
@@ -46,7 +55,6 @@ func (h *Handler) passGet(ctx context.Context, gc *events.S3ObjectLambdaGetObjec
 		return h.writeError(ctx, gc, l, err)
 	}
 	defer resp.Body.Close()
-	l.status = resp.StatusCode
 	var in = wgorInput(gc.OutputRoute, gc.OutputToken, resp.StatusCode, resp.Header, nil)
 	switch {
 	case resp.StatusCode >= 400:
@@ -58,10 +66,7 @@ func (h *Handler) passGet(ctx context.Context, gc *events.S3ObjectLambdaGetObjec
 	default:
 		in.Body = countingReader{r: resp.Body, n: &l.bytesOut}
 	}
-	if _, err := h.Writer.WriteGetObjectResponse(ctx, in); err != nil {
-		return fmt.Errorf("olap: WriteGetObjectResponse: %w", err)
-	}
-	return nil
+	return h.write(ctx, in, resp.StatusCode, l)
 }
 
 func (h *Handler) headObject(ctx context.Context, inputS3URL string, req request, l *logLine) *HeadResponse {

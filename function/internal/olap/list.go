@@ -26,6 +26,7 @@ func (h *Handler) list(ctx context.Context, ev events.S3ObjectLambdaEvent, input
 	if err != nil {
 		return listError(l, h.asS3Error(ctx, l, err))
 	}
+	lr.Bucket = req.Bucket
 	var pass s3api.Source
 	if h.Lister != nil {
 		bucket, err := supportingBucket(inputS3URL, ev.Configuration.SupportingAccessPointARN)
@@ -34,7 +35,7 @@ func (h *Handler) list(ctx context.Context, ev events.S3ObjectLambdaEvent, input
 		}
 		pass = realObjects{client: h.Lister, bucket: bucket}
 	}
-	res, err := s3api.List(ctx, lr, h.Objects.Sources(pass))
+	res, err := s3api.List(ctx, lr, h.Objects.Sources(lr.Prefix, pass))
 	if err != nil {
 		return listError(l, h.asS3Error(ctx, l, err))
 	}

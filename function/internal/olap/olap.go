@@ -8,7 +8,6 @@ package olap
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -141,10 +140,10 @@ func (h *Handler) asS3Error(ctx context.Context, l *logLine, err error) *s3api.E
 
 func (h *Handler) writeError(ctx context.Context, gc *events.S3ObjectLambdaGetObjectContext, l *logLine, err error) error {
 	e := h.asS3Error(ctx, l, err)
-	_, werr := h.Writer.WriteGetObjectResponse(ctx, wgorError(gc.OutputRoute, gc.OutputToken, e.Status, e.Code, e.Message))
-	if werr != nil {
-		return fmt.Errorf("olap: WriteGetObjectResponse: %w", werr)
+	if werr := h.write(ctx, wgorError(gc.OutputRoute, gc.OutputToken, e.Status, e.Code, e.Message), e.Status, l); werr != nil {
+		return werr
 	}
+	l.errCode = e.Code
 	return nil
 }
 

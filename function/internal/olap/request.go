@@ -11,6 +11,7 @@ import (
 
 // request is what the function needs of the user's original request.
 type request struct {
+	Bucket string // the access point alias the client addressed
 	Key    string
 	Query  url.Values
 	Header http.Header
@@ -30,14 +31,17 @@ func parseUserRequest(ur events.S3ObjectLambdaUserRequest) (request, error) {
 	if err != nil {
 		return request{}, fmt.Errorf("olap: user request path %q: %w", p, err)
 	}
-	if !virtualHosted(u.Hostname()) {
-		_, key, _ = strings.Cut(key, "/") // drop the bucket (access point alias)
+	var bucket string
+	if host := u.Hostname(); virtualHosted(host) {
+		bucket, _, _ = strings.Cut(host, ".")
+	} else {
+		bucket, key, _ = strings.Cut(key, "/")
 	}
 	h := make(http.Header, len(ur.Headers))
 	for k, v := range ur.Headers {
 		h.Set(k, v)
 	}
-	return request{Key: key, Query: u.Query(), Header: h}, nil
+	return request{Bucket: bucket, Key: key, Query: u.Query(), Header: h}, nil
 }
 
 // virtualHosted reports whether host names the access point itself

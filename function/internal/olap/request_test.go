@@ -8,13 +8,13 @@ import (
 
 func TestParseUserRequest(t *testing.T) {
 	tests := []struct {
-		url, key, query string
-		wantErr         bool
+		url, bucket, key, query string
+		wantErr                 bool
 	}{
-		{url: "https://ol-111122223333.s3-object-lambda.us-east-1.amazonaws.com/demo/a%20b.txt", key: "demo/a b.txt"},
+		{url: "https://ol-111122223333.s3-object-lambda.us-east-1.amazonaws.com/demo/a%20b.txt", bucket: "ol-111122223333", key: "demo/a b.txt"},
 		{url: "https://ol-111122223333.s3-object-lambda.us-east-1.amazonaws.com/demo/x?partNumber=1", key: "demo/x", query: "1"},
 		{url: "https://ol-111122223333.s3-object-lambda.us-east-1.amazonaws.com/", key: ""},
-		{url: "http://127.0.0.1:9000/s3archivefs/demo/dir/f%2Bg", key: "demo/dir/f+g"},
+		{url: "http://127.0.0.1:9000/s3archivefs/demo/dir/f%2Bg", bucket: "s3archivefs", key: "demo/dir/f+g"},
 		{url: "http://127.0.0.1:9000/s3archivefs?list-type=2", key: ""},
 		{url: "https://ol.s3-object-lambda.us-east-1.amazonaws.com/%zz", wantErr: true},
 		{url: "::not a url", wantErr: true},
@@ -27,6 +27,9 @@ func TestParseUserRequest(t *testing.T) {
 		}
 		if err != nil {
 			continue
+		}
+		if tt.bucket != "" && got.Bucket != tt.bucket {
+			t.Errorf("%s: bucket %q, want %q", tt.url, got.Bucket, tt.bucket)
 		}
 		if got.Key != tt.key {
 			t.Errorf("%s: key %q, want %q", tt.url, got.Key, tt.key)

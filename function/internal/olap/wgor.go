@@ -1,14 +1,18 @@
 package olap
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // wgorInput turns an HTTP-shaped answer (status, S3 response headers, body)
@@ -83,4 +87,28 @@ func wgorError(route, token string, status int, code, message string) *s3.WriteG
 		ErrorCode:    aws.String(code),
 		ErrorMessage: aws.String(message),
 	}
+}
+
+// ResponseClient returns the client that calls WriteGetObjectResponse: the
+// function's S3 client on AWS (endpoint ""), or one aimed at a local Object
+// Lambda endpoint. A local endpoint is one host, so the SDK must not prefix
+// it with the request route as it does for AWS's endpoint.
+func ResponseClient(client *s3.Client, endpoint string) *s3.Client {
+	if endpoint == "" {
+		return client
+	}
+	return s3.New(client.Options(), func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.UsePathStyle = true
+		// Over plain HTTP the SDK would hash the body before sending it,
+		// which a stream cannot allow; AWS's endpoint is HTTPS, where the
+		// payload goes unsigned anyway.
+		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("NoHostPrefix",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+				}), middleware.Before)
+		})
+	})
 }

@@ -102,8 +102,9 @@ type Entry struct {
 	ModTime time.Time
 	Inode   uint32
 	Nlink   uint32
-	Size    int64  // regular files: file size
+	Size    int64  // regular files: file size; directories: listing size (as unsquashfs shows it)
 	Target  string // symlinks
+	Rdev    uint32 // devices: the device number as squashfs stores it (see Major, Minor)
 }
 
 // IsDir reports whether the entry is a directory.
@@ -115,11 +116,23 @@ func (i *inode) entry(name string) Entry {
 		ModTime: time.Unix(int64(i.mtime), 0).UTC(),
 		Inode:   i.num, Nlink: i.nlink, Target: i.target,
 	}
-	if i.typ == typeFile {
+	switch i.typ {
+	case typeFile:
 		e.Size = i.size
+	case typeDir:
+		e.Size = int64(i.dirSize)
+	case typeBlockDev, typeCharDev:
+		e.Rdev = i.rdev
 	}
 	return e
 }
+
+// Major returns a device's major number (Linux's encoding, as mksquashfs
+// stores it).
+func (e Entry) Major() uint32 { return (e.Rdev >> 8) & 0xfff }
+
+// Minor returns a device's minor number.
+func (e Entry) Minor() uint32 { return e.Rdev&0xff | (e.Rdev>>12)&0xfff00 }
 
 // readInode decodes the inode at reference ref (block offset relative to
 // the inode table << 16 | offset in the block).

@@ -142,6 +142,14 @@ func checkArchive(t *testing.T, archive, src string, rangesPerFile int) {
 			t.Errorf("%q: mtime %v, source has %v", w.Path, e.ModTime, st.ModTime())
 		}
 		switch {
+		case e.IsDir():
+			if e.Size != w.Size {
+				t.Errorf("%q: directory size %d, unsquashfs says %d", w.Path, e.Size, w.Size)
+			}
+		case e.Mode&fs.ModeDevice != 0:
+			if e.Major() != w.Major || e.Minor() != w.Minor {
+				t.Errorf("%q: device %d,%d, unsquashfs says %d,%d", w.Path, e.Major(), e.Minor(), w.Major, w.Minor)
+			}
 		case e.Mode.IsRegular():
 			if e.Size != w.Size {
 				t.Errorf("%q: size %d, want %d", w.Path, e.Size, w.Size)
