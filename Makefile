@@ -10,6 +10,9 @@ export GOFLAGS := -buildvcs=false
 ARCH ?= arm64
 ENV ?= dev
 DIST := dist
+HOST_ARCH := $(shell go env GOARCH)
+# Lambda says x86_64 where Go says amd64.
+goarch = $(if $(filter x86_64 amd64,$(1)),amd64,arm64)
 
 # Reproducible Go builds: no paths, no VCS stamps, no build id.
 GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags='-s -w -buildid='
@@ -23,14 +26,86 @@ tools: ## install the pinned tools the tests need (idempotent)
 	bash test/tools/install.sh all
 
 .PHONY: build
-build: ## compile everything and build the operator CLI into dist/
+build: ## compile and vet everything; the CLI and the host's bootstrap go to dist/
 	go build ./...
 	go vet ./...
+	$(GO_BUILD) -o $(DIST)/s3archivefs ./function/cmd/s3archivefs
+	$(GO_BUILD) -tags lambda.norpc -o $(DIST)/bootstrap ./function/cmd/bootstrap
+
+# The function zip: bootstrap at its root, fixed time stamp and mode, so the
+# same source gives the same bytes (and Terraform sees no change).
+$(DIST)/function-%.zip: FORCE
+	@mkdir -p $(DIST)/bootstrap-$*
+	GOOS=linux GOARCH=$(call goarch,$*) $(GO_BUILD) -tags lambda.norpc -o $(DIST)/bootstrap-$*/bootstrap ./function/cmd/bootstrap
+	chmod 0755 $(DIST)/bootstrap-$*/bootstrap
+	touch -d '2000-01-01 00:00:00 UTC' $(DIST)/bootstrap-$*/bootstrap
+	rm -f $@ && cd $(DIST)/bootstrap-$* && TZ=UTC zip -q -X -D ../function-$*.zip bootstrap
+	@sha256sum $@
+
+$(DIST)/layer-%.zip: FORCE
+	bash layer/build.sh $* $@
+	@sha256sum $@
+
+.PHONY: package
+package: $(DIST)/function-arm64.zip $(DIST)/function-x86_64.zip $(DIST)/layer-arm64.zip $(DIST)/layer-x86_64.zip ## deterministic function and layer zips for arm64 and x86_64
+
+.PHONY: layer
+layer: $(DIST)/layer-$(ARCH).zip ## the libsquashfs layer zip for ARCH=arm64|x86_64
+
+.PHONY: run
+run: ## local S3 + Object Lambda endpoint with a demo archive (ARCHIVE=dir|.sqfs PREFIX=name/)
+	bash test/tools/install.sh run
+	$(GO_BUILD) -tags lambda.norpc -o $(DIST)/bootstrap ./function/cmd/bootstrap
+	go run ./test/run -bootstrap $(DIST)/bootstrap
 
 .PHONY: test
-test: tools ## the whole test suite (what CI runs)
-	go test -count=1 -timeout 25m ./...
+test: tools ## everything CI runs: Terraform checks, the quick bench, then every Go test
+	bash test/terraform/check.sh
+	$(MAKE) --no-print-directory bench-quick
+	S3ARCHIVEFS_REQUIRE_TOOLS=1 S3ARCHIVEFS_REQUIRE_TF=1 go test -json -count=1 -timeout 30m ./... | go run ./test/tools/testsummary
+
+.PHONY: tf-check
+tf-check: ## offline terraform fmt, validate, plan, tflint, tfsec and docs checks
+	bash test/terraform/check.sh
+
+.PHONY: bench
+bench: ## full benchmarks; regenerates docs/benchmarks.md (about 20 minutes)
+	go run ./test/bench -out docs/benchmarks.md
+
+.PHONY: bench-quick
+bench-quick: ## the same tables on small inputs (about a minute)
+	go run ./test/bench -quick -out $(DIST)/benchmarks-quick.md
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
+	@for pkg in $$(go list ./...); do \
+		for f in $$(go test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; go test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-30s} $$pkg; \
+		done; \
+	done
+
+.PHONY: lint
+lint: ## gofmt, go vet and terraform fmt
+	@test -z "$$(gofmt -l function test layer)" || { gofmt -l function test layer; exit 1; }
+	go vet ./...
+	terraform fmt -check -recursive terraform
 
 .PHONY: fmt
 fmt: ## format Go and Terraform sources
-	gofmt -w function test
+	gofmt -w function test layer
+	terraform fmt -recursive terraform
+
+.PHONY: plan apply destroy deploy-help
+deploy-help: ## plan|apply|destroy ENV=dev|prod [BACKEND_CONFIG=file]: Terraform with real AWS credentials
+	@echo "make plan ENV=dev BACKEND_CONFIG=backend.hcl   (see terraform/README.md)"
+
+plan apply destroy: package
+	terraform -chdir=terraform/environments/$(ENV) init -input=false $(if $(BACKEND_CONFIG),-backend-config=$(abspath $(BACKEND_CONFIG)))
+	terraform -chdir=terraform/environments/$(ENV) $@ -input=false
+
+.PHONY: clean
+clean: ## remove build outputs
+	rm -rf $(DIST)
+
+.PHONY: FORCE
+FORCE:
