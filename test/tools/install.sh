@@ -13,18 +13,29 @@ export PATH="$gobin:$PATH"
 
 log() { printf '[install] %s\n' "$*" >&2; }
 
-apt_packages=(squashfs-tools squashfs-tools-ng libsquashfs1 awscli zip unzip binutils)
-[ "$what" = all ] && apt_packages+=(hyperfine file)
+apt_packages=(squashfs-tools squashfs-tools-ng awscli zip unzip)
+[ "$what" = all ] && apt_packages+=(binutils file hyperfine)
 
+sudo_cmd=""
+[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+need_update=false
+# The arm64 layer is assembled from Debian's arm64 packages (downloaded, not
+# installed), which apt lists only once the architecture is known.
+if [ "$what" = all ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	log "dpkg --add-architecture arm64"
+	$sudo_cmd dpkg --add-architecture arm64
+	need_update=true
+fi
 missing=()
 for p in "${apt_packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+if [ ${#missing[@]} -gt 0 ] || $need_update; then
+	log "apt-get update"
+	$sudo_cmd apt-get update -qq
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	log "apt-get install ${missing[*]}"
-	sudo_cmd=""
-	[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-	$sudo_cmd apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
