@@ -284,3 +284,44 @@ func TestPassthroughCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestInvocationsSerialised checks that one process serves one invocation
+// at a time, as a Lambda execution environment does: an echo queued behind
+// a blocked stream completes only after the stream is released.
+func TestInvocationsSerialised(t *testing.T) {
+	st := newStack(t, stackOpts{instances: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := st.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(DefaultBucket), Key: aws.String("stream/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Body.Close()
+	br := bufio.NewReader(out.Body)
+	if l, _ := br.ReadString('\n'); l != "first\n" {
+		t.Fatalf("first line %q", l)
+	}
+	echoed := make(chan string, 1)
+	go func() {
+		body, err := st.get(t, "echo/queued")
+		if err != nil {
+			body = err.Error()
+		}
+		echoed <- body
+	}()
+	select {
+	case b := <-echoed:
+		t.Fatalf("second invocation ran while the process was busy: %q", b)
+	case <-time.After(500 * time.Millisecond):
+	}
+	os.WriteFile(filepath.Join(st.dir, "release"), nil, 0o644)
+	io.Copy(io.Discard, br)
+	select {
+	case b := <-echoed:
+		if b != "echo/queued" {
+			t.Fatalf("queued invocation: %q", b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("queued invocation never ran")
+	}
+}
