@@ -21,13 +21,8 @@ func s3err(status int, code, msg string, extra ...[2]string) *Error {
 	return &Error{Status: status, Code: code, Message: msg, Extra: extra}
 }
 
-// The errors S3 answers for requests this endpoint refuses itself.
+// errAccessDenied is S3's answer to a request it will not authorise.
 func errAccessDenied(msg string) *Error { return s3err(http.StatusForbidden, "AccessDenied", msg) }
-
-func errNotImplemented(what string) *Error {
-	return s3err(http.StatusNotImplemented, "NotImplemented",
-		"A header or query you provided requested a function that is not implemented: "+what)
-}
 
 // The errors S3 Object Lambda answers when the function misbehaves.
 func errLambdaRuntime(msg string) *Error {
