@@ -34,17 +34,15 @@ type Env struct {
 // Setup prepares an Env or skips (fails under S3ARCHIVEFS_REQUIRE_TF).
 func Setup(t testing.TB) *Env {
 	t.Helper()
-	repo, err := repoRoot()
+	repo, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	gopath := goEnv(t, "GOPATH")
-	tf := filepath.Join(gopath, "bin", "terraform")
-	if _, err := os.Stat(tf); err != nil {
-		if tf, err = exec.LookPath("terraform"); err != nil {
-			missing(t, "terraform not found in $(go env GOPATH)/bin or PATH")
-		}
+	tf, err := FindTerraform()
+	if err != nil {
+		missing(t, err.Error())
 	}
+	gopath := goEnv(t, "GOPATH")
 	tools := os.Getenv("S3ARCHIVEFS_TOOLS")
 	if tools == "" {
 		tools = filepath.Join(gopath, "s3archivefs-tools")
@@ -109,15 +107,38 @@ func (e *Env) Run(dir string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// Stack copies the repository's terraform/ tree into a scratch directory,
-// without .terraform directories or lock files, and with dist/function-*.zip
-// and dist/layer-*.zip stand-ins next to it (the environments read
-// ../../../dist). It returns the copy's terraform/ directory.
+// FindTerraform returns $(go env GOPATH)/bin/terraform (where the pinned
+// 1.5.7 is installed) or else the terraform on PATH.
+func FindTerraform() (string, error) {
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		tf := filepath.Join(strings.TrimSpace(string(out)), "bin", "terraform")
+		if _, err := os.Stat(tf); err == nil {
+			return tf, nil
+		}
+	}
+	tf, err := exec.LookPath("terraform")
+	if err != nil {
+		return "", fmt.Errorf("terraform not found in $(go env GOPATH)/bin or PATH")
+	}
+	return tf, nil
+}
+
+// Stack copies the stack for this Env: see CopyStack.
 func (e *Env) Stack(t testing.TB) string {
+	t.Helper()
+	return CopyStack(t, e.Repo)
+}
+
+// CopyStack copies the repository's terraform/ tree into a scratch
+// directory, without .terraform directories or lock files, and with
+// dist/function-*.zip and dist/layer-*.zip stand-ins next to it (the
+// environments read ../../../dist). It returns the copy's terraform/
+// directory.
+func CopyStack(t testing.TB, repo string) string {
 	t.Helper()
 	root := t.TempDir()
 	dst := filepath.Join(root, "terraform")
-	src := filepath.Join(e.Repo, "terraform")
+	src := filepath.Join(repo, "terraform")
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -190,7 +211,8 @@ func goEnv(t testing.TB, name string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func repoRoot() (string, error) {
+// RepoRoot is the directory of go.mod above the working directory.
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
