@@ -242,6 +242,13 @@ func TestPassthrough(t *testing.T) {
 	if err != nil || len(v1.Contents) != 1 {
 		t.Fatalf("list v1: %+v %v", v1, err)
 	}
+	// Other buckets pass through under their own names.
+	if _, err := st.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("other-bucket")}); err != nil {
+		t.Fatalf("create other bucket: %v", err)
+	}
+	if _, err := s3srv.Client().HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("other-bucket")}); err != nil {
+		t.Fatalf("other bucket not on the S3 server: %v", err)
+	}
 	// Bucket operations pass through too.
 	if _, err := st.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(DefaultBucket)}); err != nil {
 		t.Fatalf("head bucket: %v", err)
