@@ -238,7 +238,7 @@ func TestSigV4SDK(t *testing.T) {
 func cli(t *testing.T, endpoint, secret string, args ...string) (string, string, error) {
 	t.Helper()
 	if _, err := os.Stat(awsCLI); err != nil {
-		t.Skip("AWS CLI v2 not installed at " + awsCLI)
+		skipOrFail(t, "AWS CLI v2 not installed at "+awsCLI)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -21,13 +21,23 @@ import (
 	"github.com/s3archivefs/s3archivefs/test/s3test"
 )
 
+// needTools skips when a tool is missing, or fails under make test
+// (S3ARCHIVEFS_REQUIRE_TOOLS), where every tool must be there.
 func needTools(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (make tools)", tool)
+			missing(t, tool+" not installed (make tools)")
 		}
 	}
+}
+
+func missing(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("S3ARCHIVEFS_REQUIRE_TOOLS") != "" {
+		t.Fatalf("%s (S3ARCHIVEFS_REQUIRE_TOOLS is set)", why)
+	}
+	t.Skip(why)
 }
 
 // TestPrepareArchive checks each form ARCHIVE can take.
@@ -65,7 +75,7 @@ func TestPrepareArchive(t *testing.T) {
 func TestRunLifecycle(t *testing.T) {
 	needTools(t, "mksquashfs", "unsquashfs")
 	if _, err := s3test.Binary(); err != nil {
-		t.Skip("versitygw not installed (make tools)")
+		missing(t, "versitygw not installed (make tools)")
 	}
 	bin := t.TempDir()
 	for _, b := range [][]string{
