@@ -232,3 +232,37 @@ func compareGolden(t *testing.T, name string, got []byte) {
 		t.Fatalf("event differs from %s:\n%s", path, got)
 	}
 }
+
+// TestEventPresigned checks that a presigned request's auth parameters
+// stay out of the event, and its other parameters stay in.
+func TestEventPresigned(t *testing.T) {
+	got := make(chan []byte, 1)
+	var st *stack
+	answer := inProcess(t, &st)
+	st = newStack(t, stackOpts{handler: func(ctx context.Context, raw []byte) ([]byte, error) {
+		got <- raw
+		return answer(ctx, raw)
+	}})
+	req, _ := http.NewRequest("GET", st.url+"/"+DefaultBucket+"/p/q.txt?response-content-type=text%2Fplain", nil)
+	resp, err := http.Get(presignReq(t, req, time.Now(), "60"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	var ev events.S3ObjectLambdaEvent
+	if err := json.Unmarshal(<-got, &ev); err != nil {
+		t.Fatal(err)
+	}
+	u := ev.UserRequest.URL
+	if strings.Contains(u, "X-Amz-") || !strings.Contains(u, "response-content-type=text%2Fplain") || !strings.HasSuffix(strings.Split(u, "?")[0], "/s3archivefs/p/q.txt") {
+		t.Fatalf("userRequest.url %s", u)
+	}
+	for name := range ev.UserRequest.Headers {
+		if strings.EqualFold(name, "Authorization") {
+			t.Fatalf("Authorization header in the event")
+		}
+	}
+}
