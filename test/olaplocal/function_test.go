@@ -55,16 +55,19 @@ func TestGetObjectThroughProcess(t *testing.T) {
 	}
 }
 
-// TestInitFailure checks a function that fails init, through the Runtime
-// API's init error and by exiting.
+// TestInitFailure checks a function that fails init: through the Runtime
+// API's init error, by exiting, and by never asking for work.
 func TestInitFailure(t *testing.T) {
-	for _, mode := range []string{"error", "exit"} {
+	for _, tc := range []struct{ mode, code string }{
+		{"error", "LambdaRuntimeError"}, {"exit", "LambdaRuntimeError"}, {"hang", "LambdaTimeout"},
+	} {
+		mode := tc.mode
 		t.Run(mode, func(t *testing.T) {
-			st := newStack(t, stackOpts{env: []string{"TESTFUNC_INIT=" + mode}})
+			st := newStack(t, stackOpts{env: []string{"TESTFUNC_INIT=" + mode}, init: 500 * time.Millisecond})
 			_, err := st.get(t, "echo/x")
 			code, status := apiError(t, err)
-			if code != "LambdaRuntimeError" || status != 500 {
-				t.Fatalf("got %q %d (%v)", code, status, err)
+			if code != tc.code || status != 500 {
+				t.Fatalf("got %q %d (%v), want %s", code, status, err, tc.code)
 			}
 			if mode == "error" && !strings.Contains(err.Error(), "config is broken on purpose") {
 				t.Fatalf("init error message lost: %v", err)

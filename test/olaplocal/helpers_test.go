@@ -82,6 +82,7 @@ type stack struct {
 type stackOpts struct {
 	handler   func(ctx context.Context, event []byte) ([]byte, error) // in-process mode when set
 	timeout   time.Duration
+	init      time.Duration // init time limit (default 5 s)
 	instances int
 	env       []string // extra function environment
 	now       func() time.Time
@@ -98,6 +99,10 @@ func newStack(t *testing.T, o stackOpts) *stack {
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
+	initTimeout := o.init
+	if initTimeout == 0 {
+		initTimeout = 5 * time.Second
+	}
 	var fn Function
 	if o.handler != nil {
 		fn = HandlerFunc{Handle: o.handler, Timeout: timeout}
@@ -106,7 +111,7 @@ func newStack(t *testing.T, o stackOpts) *stack {
 			SecretAccessKey: s3test.DefaultSecretKey, S3Endpoint: s3srv.Endpoint(), WGOREndpoint: st.url,
 			Binary: testFunc, Vars: append([]string{"TESTFUNC_DIR=" + st.dir}, o.env...)}
 		p, err := StartProcess(ProcessConfig{Path: testFunc, Env: env.Environ(), Instances: o.instances,
-			Timeout: timeout, InitTimeout: 5 * time.Second, FunctionARN: FunctionARN(DefaultRegion, DefaultAccountID, "s3archivefs"),
+			Timeout: timeout, InitTimeout: initTimeout, FunctionARN: FunctionARN(DefaultRegion, DefaultAccountID, "s3archivefs"),
 			Stdout: io.Discard, Stderr: testWriter{t}})
 		if err != nil {
 			t.Fatal(err)

@@ -2,7 +2,7 @@
 // Its behaviour is chosen by the first segment of the key (or the list
 // prefix) so one binary covers every case: echo the key, stream in steps,
 // pass the original object through, fail in each way Lambda knows.
-// TESTFUNC_INIT=error|exit makes init fail.
+// TESTFUNC_INIT=error|exit|hang makes init fail.
 package main
 
 import (
@@ -37,6 +37,8 @@ func main() {
 		os.Exit(1)
 	case "exit":
 		os.Exit(3)
+	case "hang":
+		time.Sleep(time.Hour)
 	}
 	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
