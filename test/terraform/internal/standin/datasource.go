@@ -43,8 +43,13 @@ func (p *Provider) ReadDataSource(_ context.Context, req *tfprotov5.ReadDataSour
 		return &tfprotov5.ReadDataSourceResponse{Diagnostics: errorDiag("Invalid "+req.TypeName, err.Error())}, nil
 	}
 	b := p.schema.DataSources[req.TypeName]
+	t := objectType(cfg)
 	for name, v := range set {
-		attrs[name] = v
+		// Schemas drop attributes and turn lists into sets across versions:
+		// only what fits the schema is set.
+		if v, ok := retype(v, t.AttributeTypes[name]); ok {
+			attrs[name] = v
+		}
 	}
 	if b.Attributes["region"] != nil && attrs["region"].IsNull() {
 		attrs["region"] = stringValue(region)
@@ -171,4 +176,20 @@ func placeholder(t tftypes.Type, name string) tftypes.Value {
 		return tftypes.NewValue(t, attrs)
 	}
 	return tftypes.NewValue(tftypes.String, "stand-in-"+name) // dynamic
+}
+
+// retype returns v as type t: as is, or a list of strings rebuilt as the
+// list or set of strings t is; false if it cannot be.
+func retype(v tftypes.Value, t tftypes.Type) (tftypes.Value, bool) {
+	switch {
+	case t == nil:
+		return v, false
+	case v.Type().Equal(t):
+		return v, true
+	case t.Equal(tftypes.List{ElementType: tftypes.String}), t.Equal(tftypes.Set{ElementType: tftypes.String}):
+		if v.Type().Is(tftypes.List{}) || v.Type().Is(tftypes.Set{}) {
+			return stringListValue(t, stringList(v)), true
+		}
+	}
+	return v, false
 }
