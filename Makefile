@@ -95,13 +95,25 @@ fmt: ## format Go and Terraform sources
 	gofmt -w function test layer
 	terraform fmt -recursive terraform
 
-.PHONY: plan apply destroy deploy-help
-deploy-help: ## plan|apply|destroy ENV=dev|prod [BACKEND_CONFIG=file]: Terraform with real AWS credentials
-	@echo "make plan ENV=dev BACKEND_CONFIG=backend.hcl   (see terraform/README.md)"
+# Real deployments (AWS credentials required). Each environment keeps its
+# backend settings in terraform/environments/$(ENV)/backend.hcl (copy
+# backend.hcl.example); the zips are hashed when Terraform reads the
+# configuration, so every step needs them built.
+TF := terraform -chdir=terraform/environments/$(ENV)
 
-plan apply destroy: package
-	terraform -chdir=terraform/environments/$(ENV) init -input=false $(if $(BACKEND_CONFIG),-backend-config=$(abspath $(BACKEND_CONFIG)))
-	terraform -chdir=terraform/environments/$(ENV) $@ -input=false
+.PHONY: tf-init plan apply destroy
+tf-init: package
+	@test -f terraform/environments/$(ENV)/backend.hcl || { echo "terraform/environments/$(ENV)/backend.hcl is missing: copy backend.hcl.example and fill it in"; exit 1; }
+	$(TF) init -input=false -backend-config=backend.hcl
+
+plan: tf-init ## terraform plan ENV=dev|prod into plan.tfplan (AWS credentials, backend.hcl)
+	$(TF) plan -input=false -out=plan.tfplan
+
+apply: ## terraform apply ENV=dev|prod of the saved plan.tfplan
+	$(TF) apply -input=false plan.tfplan
+
+destroy: tf-init ## terraform destroy ENV=dev|prod
+	$(TF) destroy -input=false
 
 .PHONY: clean
 clean: ## remove build outputs

@@ -50,3 +50,24 @@ go_tool() {
 }
 
 go_tool versitygw github.com/versity/versitygw/cmd/versitygw v1.8.0
+
+[ "$what" = all ] || exit 0
+
+# Terraform and its linters, for the offline checks (test/terraform/check.sh
+# skips what is already here).
+go_tool terraform github.com/hashicorp/terraform v1.5.7
+go_tool tflint github.com/terraform-linters/tflint v0.54.0
+go_tool tfsec github.com/aquasecurity/tfsec/cmd/tfsec v1.28.14
+# terraform-docs: `go install mod@version` asks the proxy for the module's
+# version list (a deprecation check), which this proxy refuses; building it
+# from a scratch module needs only the pinned version.
+if ! { [ -x "$gobin/terraform-docs" ] && go version -m "$gobin/terraform-docs" 2>/dev/null | grep -q "mod.*[[:space:]]v0.20.0[[:space:]]"; }; then
+	log "build github.com/terraform-docs/terraform-docs@v0.20.0"
+	scratch=$(mktemp -d)
+	(cd "$scratch" && go mod init tools.local/terraform-docs >/dev/null 2>&1 &&
+		GONOSUMDB='*' GOFLAGS=-mod=mod go get github.com/terraform-docs/terraform-docs@v0.20.0 >/dev/null 2>&1 &&
+		GOFLAGS=-buildvcs=false go build -o "$gobin/terraform-docs" github.com/terraform-docs/terraform-docs)
+	rm -rf "$scratch"
+fi
+# The stand-in for hashicorp/aws (npm schema, generated provider).
+bash "$(dirname "$0")/../terraform/standin.sh" >/dev/null

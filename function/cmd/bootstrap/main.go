@@ -54,6 +54,9 @@ func setup(ctx context.Context) (*olap.Handler, error) {
 	for _, name := range cfg.Unknown {
 		logger.Warn("unknown configuration variable ignored (a typo?)", "variable", name)
 	}
+	for _, w := range cfg.Warnings {
+		logger.Warn(w)
+	}
 	engine, err := libsquashfs.Select(cfg.Engine, cfg.NativeLibDir, logger)
 	if err != nil {
 		return nil, fmt.Errorf("S3ARCHIVEFS_ENGINE=%s: %w", cfg.Engine, err)

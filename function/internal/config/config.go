@@ -44,6 +44,8 @@ type Config struct {
 	// Unknown lists S3ARCHIVEFS_* variables in the environment that
 	// nothing reads; the caller logs them.
 	Unknown []string
+	// Warnings are problems that do not stop init; the caller logs them.
+	Warnings []string
 }
 
 // spec is what envconfig fills: one field per variable, its name derived
@@ -64,7 +66,7 @@ type spec struct {
 	LogLevel            string   `split_words:"true" default:"info" desc:"Log level: debug, info, warn or error. Logs are JSON, one line per request."`
 	WGOREndpointURL     string   `split_words:"true" desc:"Local testing only: base URL that receives WriteGetObjectResponse instead of S3. Unset on AWS."`
 	S3PathStyle         string   `split_words:"true" desc:"Set to false to keep virtual-hosted addressing when AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) overrides the S3 endpoint; by default an override means path-style, which S3-compatible servers need. No effect on AWS."`
-	PrefixVmapExtSha256 string   `split_words:"true" desc:"SHA-256 (hex) of the VMAP ext file's content, set by Terraform: a changed map changes the function's configuration, and a file that does not match stops init."`
+	PrefixVmapExtSha256 string   `split_words:"true" desc:"SHA-256 (hex) of the VMAP ext file's content, set by Terraform so that a changed map changes the function's configuration; a file that does not match is logged as a warning."`
 }
 
 // Size limits of a cache chunk.
@@ -120,7 +122,7 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (*Config, err
 		if env[vmap.EnvExtFile] == "" {
 			return nil, fmt.Errorf("%s is set but %s is not", key("PrefixVmapExtSha256"), vmap.EnvExtFile)
 		}
-		readFile = verified(readFile, want)
+		readFile = verified(readFile, want, &c.Warnings)
 	}
 	m, err := vmap.FromEnv(func(k string) string { return env[k] }, readFile)
 	if err != nil {
@@ -284,17 +286,20 @@ func (d *duration) Decode(v string) error {
 	return nil
 }
 
-// verified wraps readFile to check the content's SHA-256: Terraform writes
-// the ext file and its hash together, so a mismatch means the file was
-// changed behind Terraform's back, or is being replaced right now.
-func verified(readFile func(string) ([]byte, error), want string) func(string) ([]byte, error) {
+// verified wraps readFile to check the content's SHA-256. Terraform writes
+// the ext file before it updates the function, so an instance that starts
+// in between reads the new map with the old hash: the map read is the one
+// to serve (it is what the next configuration names), and the mismatch is
+// a warning. A file changed behind Terraform's back shows up the same way.
+func verified(readFile func(string) ([]byte, error), want string, warnings *[]string) func(string) ([]byte, error) {
 	return func(name string) ([]byte, error) {
 		data, err := readFile(name)
 		if err != nil {
 			return nil, err
 		}
 		if got := fmt.Sprintf("%x", sha256.Sum256(data)); got != want {
-			return nil, fmt.Errorf("%s: content has SHA-256 %s, but %s says %s", name, got, key("PrefixVmapExtSha256"), want)
+			*warnings = append(*warnings, fmt.Sprintf("%s: content has SHA-256 %s, but %s says %s (changed outside Terraform, or an apply is in progress); serving the content read",
+				name, got, key("PrefixVmapExtSha256"), want))
 		}
 		return data, nil
 	}

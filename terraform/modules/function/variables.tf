@@ -175,12 +175,12 @@ variable "vmap_ext_key" {
 
 variable "cache_chunk_size" {
   type        = number
-  description = "S3ARCHIVEFS_CACHE_CHUNK_SIZE: bytes fetched from S3 per cache chunk, a power of two from 4 KiB to 64 MiB, or 0 for the archive's block size. Bigger chunks mean fewer S3 GETs and more bytes read per miss."
+  description = "S3ARCHIVEFS_CACHE_CHUNK_SIZE: bytes fetched from S3 per cache chunk, a power of two from 4 KiB to 8 MiB, or 0 for the archive's block size. Bigger chunks mean fewer S3 GETs and more bytes read per miss."
   default     = 1048576
 
   validation {
-    condition     = var.cache_chunk_size == 0 || contains([for i in range(12, 27) : pow(2, i)], var.cache_chunk_size)
-    error_message = "cache_chunk_size must be 0 (the archive's block size) or a power of two between 4096 (4 KiB) and 67108864 (64 MiB)."
+    condition     = var.cache_chunk_size == 0 || contains([for i in range(12, 24) : pow(2, i)], var.cache_chunk_size)
+    error_message = "cache_chunk_size must be 0 (the archive's block size) or a power of two between 4096 (4 KiB) and 8388608 (8 MiB)."
   }
 }
 

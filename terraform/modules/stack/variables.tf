@@ -115,7 +115,7 @@ variable "reserved_concurrency" {
 
 variable "cache_chunk_size" {
   type        = number
-  description = "S3ARCHIVEFS_CACHE_CHUNK_SIZE in bytes (power of two, 4 KiB to 64 MiB, or 0 for the archive's block size)."
+  description = "S3ARCHIVEFS_CACHE_CHUNK_SIZE in bytes (power of two, 4 KiB to 8 MiB, or 0 for the archive's block size)."
   default     = 1048576
 }
 
