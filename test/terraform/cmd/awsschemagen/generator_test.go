@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,10 +77,11 @@ func TestMini(t *testing.T) {
 func TestAWS(t *testing.T) {
 	tools := os.Getenv("S3ARCHIVEFS_TOOLS")
 	if tools == "" {
-		tools = filepath.Join(os.Getenv("HOME"), "go", "s3archivefs-tools")
-		if gp := os.Getenv("GOPATH"); gp != "" {
-			tools = filepath.Join(gp, "s3archivefs-tools")
+		gopath, err := exec.Command("go", "env", "GOPATH").Output()
+		if err != nil {
+			t.Fatalf("go env GOPATH: %v", err)
 		}
+		tools = filepath.Join(strings.TrimSpace(string(gopath)), "s3archivefs-tools")
 	}
 	pkg := filepath.Join(tools, "cdktf-provider-aws-21.22.1", "node_modules", "@cdktf", "provider-aws")
 	if _, err := os.Stat(filepath.Join(pkg, ".jsii")); err != nil {

@@ -8,7 +8,8 @@
 //     unknown arguments, missing required ones, wrong types and blocks
 //     written as arguments (and the reverse) exactly as with the real provider.
 //   - PlanResourceChange: the configuration as planned state; computed-only
-//     attributes (at any depth) and an unset id are unknown; region is the
+//     attributes (at any depth), an unset id and an unset name where
+//     name_prefix exists (the provider generates it) are unknown; region is the
 //     provider's region; tags_all is default_tags merged with tags; any other
 //     unset optional argument stays null (the real provider may plan a
 //     default or "known after apply" there: the stand-in cannot know which).

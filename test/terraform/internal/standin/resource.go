@@ -88,7 +88,9 @@ func planBlock(b *awsschema.Block, v tftypes.Value, top *topLevel) tftypes.Value
 		case a.Computed && !a.Optional:
 			attrs[name] = tftypes.NewValue(at, tftypes.UnknownValue)
 		case top == nil || !cur.IsNull() || !a.Computed:
-		case name == "id":
+		case name == "id", name == "name" && b.Attributes["name_prefix"] != nil:
+			// An unset id, or a name the provider generates (from
+			// name_prefix or from nothing): known after apply.
 			attrs[name] = tftypes.NewValue(at, tftypes.UnknownValue)
 		case name == "region" && at.Is(tftypes.String):
 			attrs[name] = stringValue(top.region)

@@ -384,3 +384,32 @@ func TestRetype(t *testing.T) {
 		})
 	}
 }
+
+func TestPlanGeneratedName(t *testing.T) {
+	p := newProvider(t)
+	configure(t, p, nil)
+	typ := p.resources["aws_security_group"]
+	for _, tc := range []struct {
+		name     string
+		proposed map[string]any
+		want     any
+	}{
+		{"generated", map[string]any{}, unknown},
+		{"from prefix", map[string]any{"name_prefix": "fn-"}, unknown},
+		{"given", map[string]any{"name": "fn"}, "fn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := p.PlanResourceChange(context.Background(), &tfprotov5.PlanResourceChangeRequest{
+				TypeName: "aws_security_group", PriorState: dynamic(t, typ, nil),
+				ProposedNewState: dynamic(t, typ, tc.proposed), Config: dynamic(t, typ, tc.proposed),
+			})
+			if err != nil || len(resp.Diagnostics) > 0 {
+				t.Fatalf("plan: %v %+v", err, resp.Diagnostics)
+			}
+			got := decode(t, typ, resp.PlannedState)
+			if got["name"] != tc.want || got["description"] != nil {
+				t.Errorf("name = %#v, description = %#v; want name %#v, description null", got["name"], got["description"], tc.want)
+			}
+		})
+	}
+}
