@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"github.com/s3archivefs/s3archivefs/test/olaplocal"
+	"os"
+	"path/filepath"
+)
+
+// GetCase is one of the GETs measured for traffic and latency.
+type GetCase struct {
+	Name    string
+	Key     string // under the endpoint's bucket
+	Archive string // the archive on disk
+	Path    string // inside the archive
+	Source  string // the generated file: ground truth
+	Span    Span
+	RawKey  string // the same bytes as a plain object: the latency baseline
+	RawSpan Span
+	RawSrc  string // the plain object's source file
+	truth   Truth
+}
+
+// getCases are the three GETs of the issue: a small file of the
+// many-files archive, a 10 MiB file, a 1 MiB range in the middle of the
+// 1 GiB file.
+func getCases(w *Workloads) ([]GetCase, error) {
+	mid := SmallFilePath(middleSmallFile(w.Sizes))
+	medium, huge := w.Sizes.Files[1], w.Sizes.Files[3]
+	zstd := w.BigSqf["zstd"]
+	cs := []GetCase{
+		{Name: fmt.Sprintf("small file (1 of %d)", w.Sizes.SmallFiles), Key: filesPrefix + "/" + mid,
+			Archive: w.FilesSqf, Path: mid, Source: filepath.Join(w.FilesDir, mid), Span: Span{0, -1},
+			RawKey: rawKey("small.txt"), RawSpan: Span{0, -1}, RawSrc: filepath.Join(w.FilesDir, mid)},
+		{Name: humanSize(medium) + " file", Key: bigPrefix("zstd") + "/" + FileName(medium),
+			Archive: zstd, Path: FileName(medium), Source: filepath.Join(w.BigDir, FileName(medium)), Span: Span{0, -1},
+			RawKey: rawKey(FileName(medium)), RawSpan: Span{0, -1}, RawSrc: filepath.Join(w.BigDir, FileName(medium))},
+		{Name: "1 MiB range in the middle of the " + humanSize(huge) + " file", Key: bigPrefix("zstd") + "/" + FileName(huge),
+			Archive: zstd, Path: FileName(huge), Source: filepath.Join(w.BigDir, FileName(huge)),
+			// Not block-aligned, as a client's range rarely is.
+			Span:   Span{huge/2 + 100_000, 1 << 20},
+			RawKey: rawKey(FileName(medium)), RawSpan: Span{0, 1 << 20}, RawSrc: filepath.Join(w.BigDir, FileName(medium))},
+	}
+	for i := range cs {
+		var err error
+		if cs[i].truth, err = truthOf(cs[i].Source, cs[i].Span); err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
+}
+
+// Traffic is what one GET cost at S3.
+type Traffic struct{ Requests, Bytes int64 }
+
+// GetResult holds every measurement of one GetCase.
+type GetResult struct {
+	Case                   GetCase
+	Cold, Warm             []Traffic
+	ColdTTFB, ColdTotal    Samples
+	WarmTTFB, WarmTotal    Samples
+	DirectTTFB, DirectTime Samples // a plain GET of the same bytes from S3
+	Min                    Minimum
+	Ref                    Reference
+	RefExtract             Samples // rdsquashfs -c of the whole file (libsquashfs, as the reference)
+}
+
+// RefTTFB models the reference's time to first byte with the injected S3
+// behaviour: its GETs one after the other, each the latency plus its body
+// at the bandwidth, then the whole file's extraction.
+func (r GetResult) RefTTFB() float64 {
+	t := r.RefExtract.Min()
+	for _, n := range r.Ref.GETs {
+		t += s3Latency.Seconds() + float64(n)/s3BPS
+	}
+	return t + s3Latency.Seconds() // the HEAD
+}
+
+// measureGets runs each case reps times: a new function process with an
+// empty chunk cache (cold), then the same GET again (warm), through the
+// local Object Lambda endpoint against S3 with injected latency.
+func measureGets(ctx context.Context, e *Env, reps int) ([]GetResult, error) {
+	cases, err := getCases(e.W)
+	if err != nil {
+		return nil, err
+	}
+	var out []GetResult
+	for _, c := range cases {
+		e.Log("GET %s", c.Name)
+		r := GetResult{Case: c}
+		if r.Min, err = minimumFor(c.Archive, c.Path, c.Span); err != nil {
+			return nil, fmt.Errorf("minimum for %s: %w", c.Name, err)
+		}
+		if r.Ref, err = referenceFor(c); err != nil {
+			return nil, fmt.Errorf("reference for %s: %w", c.Name, err)
+		}
+		for range reps {
+			d, err := timeCmd(ctx, "rdsquashfs", "-c", c.Path, c.Archive)
+			if err != nil {
+				return nil, err
+			}
+			r.RefExtract = append(r.RefExtract, d)
+		}
+		rawTruth, err := truthOf(c.RawSrc, c.RawSpan)
+		if err != nil {
+			return nil, err
+		}
+		for range reps {
+			t, err := get(ctx, e.Slow.Client(), archiveBucket, c.RawKey, c.RawSpan, rawTruth)
+			if err != nil {
+				return nil, fmt.Errorf("direct baseline: %w", err)
+			}
+			r.DirectTTFB = append(r.DirectTTFB, seconds(t.TTFB))
+			r.DirectTime = append(r.DirectTime, seconds(t.Total))
+		}
+		for range reps {
+			if err := r.coldWarm(ctx, e); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.Name, err)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (r *GetResult) coldWarm(ctx context.Context, e *Env) error {
+	f, err := e.startFunction(FuncOpts{S3: e.Slow, Engine: "go"})
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	defer os.RemoveAll(f.cache)
+	for _, warm := range []bool{false, true} {
+		e.Slow.ResetStats()
+		t, err := get(ctx, f.client, olaplocal.DefaultBucket, r.Case.Key, r.Case.Span, r.Case.truth)
+		if err != nil {
+			return fmt.Errorf("%w (function output: %s)", err, f.output())
+		}
+		st := e.Slow.Stats()
+		tr := Traffic{Requests: st.Total(), Bytes: st.BodyBytes}
+		if warm {
+			r.Warm = append(r.Warm, tr)
+			r.WarmTTFB, r.WarmTotal = append(r.WarmTTFB, seconds(t.TTFB)), append(r.WarmTotal, seconds(t.Total))
+		} else {
+			r.Cold = append(r.Cold, tr)
+			r.ColdTTFB, r.ColdTotal = append(r.ColdTTFB, seconds(t.TTFB)), append(r.ColdTotal, seconds(t.Total))
+		}
+	}
+	return nil
+}
+
+// referenceFor computes the reference design's cold traffic for a case:
+// it extracts the whole file whatever the range.
+func referenceFor(c GetCase) (Reference, error) {
+	blocks, err := dataBlocks(c.Archive, c.Path)
+	if err != nil {
+		return Reference{}, err
+	}
+	f, err := os.Open(c.Archive)
+	if err != nil {
+		return Reference{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Reference{}, err
+	}
+	info, err := superblockOf(f)
+	if err != nil {
+		return Reference{}, err
+	}
+	return referenceCold(fi.Size(), info.InodeTableStart, info.BlockSize, blocks), nil
+}
+
+// medianTraffic is the median of a traffic series (they rarely differ:
+// requests are deterministic, bytes too unless a read races a prefetch).
+func medianTraffic(ts []Traffic) (req, bytes float64) {
+	var r, b Samples
+	for _, t := range ts {
+		r, b = append(r, float64(t.Requests)), append(b, float64(t.Bytes))
+	}
+	return r.Median(), b.Median()
+}

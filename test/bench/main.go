@@ -1,0 +1,140 @@
+// Command bench measures s3archivefs where it matters: S3 requests and
+// bytes per GET against the minimum and the reference design, latency
+// through the local Object Lambda endpoint with S3 latency injected,
+// streaming throughput per compressor and engine against unsquashfs and
+// rdsquashfs, listing cost, and the function's memory. Every figure is
+// given next to a baseline measured in the same run, as a ratio.
+//
+//	go run ./test/bench -out docs/benchmarks.md -chart docs/benchmarks-s3-bytes.svg   (make bench)
+//	go run ./test/bench -quick                                                         (make bench-quick)
+//
+// Workloads are generated once into the fixture cache
+// ($S3ARCHIVEFS_FIXTURE_CACHE or the user cache directory, under bench/);
+// the libsquashfs layer comes from -layer-zip ($S3ARCHIVEFS_LAYER_ZIP) or is
+// built with layer/build.sh. It exits non-zero when any measurement cannot
+// be taken or any GET returns wrong bytes. Run it from the repository root.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/s3archivefs/s3archivefs/test/fixture"
+)
+
+func main() {
+	var (
+		quick    = flag.Bool("quick", false, "small workloads (2,000 files, files up to 8 MiB), fewer runs: about a minute")
+		out      = flag.String("out", "", "Markdown report to write (default: docs/benchmarks.md, or a temporary file with -quick)")
+		chart    = flag.String("chart", "", "SVG chart of S3 bytes per cold GET (default: next to -out, benchmarks-s3-bytes.svg)")
+		reps     = flag.Int("reps", 0, "runs of each measurement (default 3, 2 with -quick)")
+		layerZip = flag.String("layer-zip", os.Getenv("S3ARCHIVEFS_LAYER_ZIP"), "libsquashfs layer zip for this machine (default: build it with layer/build.sh)")
+	)
+	flag.Parse()
+	if err := run(*quick, *out, *chart, *reps, *layerZip); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(quick bool, out, chart string, reps int, layerZip string) error {
+	sizes, limit := FullSizes, 40*time.Minute
+	if reps <= 0 {
+		reps = 3
+	}
+	if quick {
+		sizes, limit = QuickSizes, 10*time.Minute
+		if reps == 3 {
+			reps = 2
+		}
+		if out == "" {
+			out = filepath.Join(os.TempDir(), "s3archivefs-bench-quick", "benchmarks.md")
+		}
+	}
+	if out == "" {
+		out = filepath.Join("docs", "benchmarks.md")
+	}
+	if chart == "" {
+		chart = filepath.Join(filepath.Dir(out), "benchmarks-s3-bytes.svg")
+	}
+	if _, err := os.Stat("function/cmd/bootstrap"); err != nil {
+		return fmt.Errorf("run from the repository root: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	began := time.Now()
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "bench %6.1fs  %s\n", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
+	}
+	machine := describeMachine()
+
+	fc, err := fixture.CacheDir()
+	if err != nil {
+		return err
+	}
+	cache := filepath.Join(fc, "bench")
+	w, err := Prepare(ctx, cache, sizes, logf)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "s3archivefs-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	e := &Env{W: w, Work: work, Log: logf}
+	logf("building the function")
+	if e.Bootstrap, err = buildBootstrap(ctx, work); err != nil {
+		return err
+	}
+	if e.LayerLib, err = prepareLayer(ctx, cache, layerZip, work, logf); err != nil {
+		return err
+	}
+	logf("starting S3 (versitygw) and uploading the archives")
+	if err := setupS3(ctx, e, cache); err != nil {
+		return err
+	}
+	defer e.Slow.Close()
+	defer e.Fast.Close()
+
+	r := &Report{Quick: quick, Reps: reps, Machine: machine, Sizes: sizes, W: w}
+	if r.Gets, err = measureGets(ctx, e, reps); err != nil {
+		return fmt.Errorf("GETs: %w", err)
+	}
+	logf("listing")
+	if r.Listing, err = measureListing(ctx, e, reps); err != nil {
+		return fmt.Errorf("listing: %w", err)
+	}
+	if r.Throughput, err = measureThroughput(ctx, e, reps); err != nil {
+		return fmt.Errorf("throughput: %w", err)
+	}
+	logf("memory with %d concurrent GETs", Concurrency)
+	if r.Memory, err = measureMemory(ctx, e); err != nil {
+		return fmt.Errorf("memory: %w", err)
+	}
+	r.Elapsed = time.Since(began)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	if err := writeChart(chart, r.Gets); err != nil {
+		return fmt.Errorf("chart: %w", err)
+	}
+	r.ChartFile = relPath(filepath.Dir(out), chart)
+	if err := os.WriteFile(out, []byte(r.Markdown()), 0o644); err != nil {
+		return err
+	}
+	logf("wrote %s and %s", out, chart)
+	fmt.Print(r.Headline())
+	return nil
+}
+
+func relPath(base, target string) string {
+	if rel, err := filepath.Rel(base, target); err == nil {
+		return rel
+	}
+	return target
+}

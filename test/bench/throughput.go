@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/s3archivefs/s3archivefs/test/olaplocal"
+)
+
+// Engines are the function's decompression engines.
+var Engines = []string{"go", "native"}
+
+// Stream is the throughput of one file of one archive: seconds per run for
+// each reader.
+type Stream struct {
+	Comp string
+	Size int64
+	// Unsquashfs and Rdsquashfs are the native tools on the archive file.
+	Unsquashfs, Rdsquashfs Samples
+	// Func holds the function per engine, warm (chunks on local disk);
+	// FuncCold is the go engine's first GET, chunks coming from S3.
+	Func     map[string]Samples
+	FuncCold float64
+}
+
+// MBps is the throughput in MB/s (10^6 bytes) of a run of s seconds.
+func (st Stream) MBps(s float64) float64 {
+	if s == 0 {
+		return 0
+	}
+	return float64(st.Size) / 1e6 / s
+}
+
+// Throughput holds the streams and the peak memory of the function
+// processes that served them.
+type Throughput struct {
+	Streams []*Stream
+	// PeakRSS[comp][engine] is VmHWM of the process that streamed every
+	// file of that archive (the largest last).
+	PeakRSS map[string]map[string]int64
+}
+
+// measureThroughput streams the two largest files of each archive through
+// the function (go and native engines) and through unsquashfs -cat and
+// rdsquashfs -c, reps times each, against S3 without injected latency.
+func measureThroughput(ctx context.Context, e *Env, reps int) (*Throughput, error) {
+	out := &Throughput{PeakRSS: map[string]map[string]int64{}}
+	sizes := e.W.Sizes.Files[2:]
+	for _, comp := range Compressors {
+		archive := e.W.BigSqf[comp]
+		streams := map[int64]*Stream{}
+		for _, size := range sizes {
+			st := &Stream{Comp: comp, Size: size, Func: map[string]Samples{}}
+			streams[size] = st
+			out.Streams = append(out.Streams, st)
+			e.Log("streaming %s (%s) with unsquashfs and rdsquashfs", FileName(size), comp)
+			for range reps {
+				d, err := timeCmd(ctx, "unsquashfs", "-cat", archive, FileName(size))
+				if err != nil {
+					return nil, err
+				}
+				st.Unsquashfs = append(st.Unsquashfs, d)
+				if d, err = timeCmd(ctx, "rdsquashfs", "-c", FileName(size), archive); err != nil {
+					return nil, err
+				}
+				st.Rdsquashfs = append(st.Rdsquashfs, d)
+			}
+		}
+		// One chunk cache per archive, shared by both engines' processes:
+		// only the first GET of each file is cold.
+		cache := filepath.Join(e.Work, "stream-"+comp)
+		if err := os.Mkdir(cache, 0o755); err != nil {
+			return nil, err
+		}
+		out.PeakRSS[comp] = map[string]int64{}
+		for i, engine := range Engines {
+			e.Log("streaming through the function (%s, %s engine)", comp, engine)
+			rss, err := streamFunction(ctx, e, comp, engine, cache, reps, i == 0, streams)
+			if err != nil {
+				return nil, fmt.Errorf("%s, %s engine: %w", comp, engine, err)
+			}
+			out.PeakRSS[comp][engine] = rss
+		}
+		os.RemoveAll(cache)
+	}
+	return out, nil
+}
+
+func streamFunction(ctx context.Context, e *Env, comp, engine, cache string, reps int, cold bool, streams map[int64]*Stream) (int64, error) {
+	f, err := e.startFunction(FuncOpts{S3: e.Fast, Engine: engine, CacheDir: cache})
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	for _, size := range e.W.Sizes.Files[2:] {
+		st := streams[size]
+		key := bigPrefix(comp) + "/" + FileName(size)
+		want, err := truthOf(filepath.Join(e.W.BigDir, FileName(size)), Span{0, -1})
+		if err != nil {
+			return 0, err
+		}
+		if cold {
+			t, err := get(ctx, f.client, olaplocal.DefaultBucket, key, Span{0, -1}, want)
+			if err != nil {
+				return 0, fmt.Errorf("%w (function output: %s)", err, f.output())
+			}
+			st.FuncCold = seconds(t.Total)
+		}
+		for range reps {
+			t, err := get(ctx, f.client, olaplocal.DefaultBucket, key, Span{0, -1}, want)
+			if err != nil {
+				return 0, fmt.Errorf("%w (function output: %s)", err, f.output())
+			}
+			st.Func[engine] = append(st.Func[engine], seconds(t.Total))
+		}
+	}
+	rss, err := f.PeakRSS()
+	if err != nil {
+		return 0, err
+	}
+	return rss[0], nil
+}
+
+// Memory is the function's peak RSS with concurrent GETs.
+type Memory struct {
+	Idle       int64   // a process that served one small GET
+	Concurrent []int64 // each process of 16 serving one GET at once
+	SpanBytes  int64   // bytes each concurrent GET read
+	Total      float64 // seconds for the 16 GETs
+}
+
+// Concurrency is the number of simultaneous GETs of the memory test. Each
+// Lambda execution environment serves one event at a time, so 16 GETs are
+// 16 processes.
+const Concurrency = 16
+
+// measureMemory starts 16 function processes and has each stream a
+// different part of the largest file at the same time.
+func measureMemory(ctx context.Context, e *Env) (*Memory, error) {
+	m := &Memory{}
+	small := SmallFilePath(0)
+	want, err := truthOf(filepath.Join(e.W.FilesDir, small), Span{0, 1})
+	if err != nil {
+		return nil, err
+	}
+	f, err := e.startFunction(FuncOpts{S3: e.Fast, Engine: "go"})
+	if err != nil {
+		return nil, err
+	}
+	_, err = get(ctx, f.client, olaplocal.DefaultBucket, filesPrefix+"/"+small, Span{0, 1}, want)
+	var rss []int64
+	if err == nil {
+		rss, err = f.PeakRSS()
+	}
+	f.Close()
+	os.RemoveAll(f.cache)
+	if err != nil {
+		return nil, err
+	}
+	m.Idle = rss[0]
+
+	huge := e.W.Sizes.Files[3]
+	m.SpanBytes = min(huge/Concurrency, 16<<20)
+	f, err = e.startFunction(FuncOpts{S3: e.Fast, Engine: "go", Instances: Concurrency})
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(f.cache)
+	defer f.Close()
+	src := filepath.Join(e.W.BigDir, FileName(huge))
+	errs := make([]error, Concurrency)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range Concurrency {
+		wg.Go(func() {
+			sp := Span{int64(i) * (huge / Concurrency), m.SpanBytes}
+			want, err := truthOf(src, sp)
+			if err == nil {
+				_, err = get(ctx, f.client, olaplocal.DefaultBucket, bigPrefix("zstd")+"/"+FileName(huge), sp, want)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	m.Total = time.Since(start).Seconds()
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%w (function output: %s)", err, f.output())
+		}
+	}
+	if m.Concurrent, err = f.PeakRSS(); err != nil {
+		return nil, err
+	}
+	if len(m.Concurrent) != Concurrency {
+		return nil, fmt.Errorf("%d function processes served %d concurrent GETs, want %d", len(m.Concurrent), Concurrency, Concurrency)
+	}
+	return m, nil
+}
+
+// timeCmd runs a command with its output discarded and returns how long
+// it took in seconds.
+func timeCmd(ctx context.Context, name string, args ...string) (float64, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer devnull.Close()
+	var stderr lockedWriter
+	stderr.w = &limited{max: 4096}
+	cmd.Stdout, cmd.Stderr = devnull, &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%s %v: %w: %s", name, args, err, stderr.w.(*limited).b)
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+// limited keeps the first max bytes written to it.
+type limited struct {
+	max int
+	b   []byte
+}
+
+func (l *limited) Write(p []byte) (int, error) {
+	if room := l.max - len(l.b); room > 0 {
+		l.b = append(l.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
