@@ -109,7 +109,7 @@ func protoBlock(b *awsschema.Block) (*tfprotov5.SchemaBlock, error) {
 	out := &tfprotov5.SchemaBlock{}
 	for _, name := range sortedKeys(b.Attributes) {
 		a := b.Attributes[name]
-		t, err := tftypes.ParseJSONType(a.Type) //nolint:staticcheck // the schema stores Terraform's JSON type encoding
+		t, err := parseType(a.Type)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", name, err)
 		}
@@ -142,7 +142,7 @@ func protoBlock(b *awsschema.Block) (*tfprotov5.SchemaBlock, error) {
 func blockType(b *awsschema.Block) (tftypes.Type, error) {
 	attrs := map[string]tftypes.Type{}
 	for name, a := range b.Attributes {
-		t, err := tftypes.ParseJSONType(a.Type) //nolint:staticcheck // see protoBlock
+		t, err := parseType(a.Type)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", name, err)
 		}

@@ -413,3 +413,28 @@ func TestPlanGeneratedName(t *testing.T) {
 		})
 	}
 }
+
+func TestParseType(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want tftypes.Type
+	}{
+		{`"string"`, tftypes.String},
+		{`"dynamic"`, tftypes.DynamicPseudoType},
+		{`["set","number"]`, tftypes.Set{ElementType: tftypes.Number}},
+		{`["map",["list","bool"]]`, tftypes.Map{ElementType: tftypes.List{ElementType: tftypes.Bool}}},
+		{`["object",{"a":"string","b":["tuple",["number","bool"]]}]`, tftypes.Object{AttributeTypes: map[string]tftypes.Type{
+			"a": tftypes.String, "b": tftypes.Tuple{ElementTypes: []tftypes.Type{tftypes.Number, tftypes.Bool}},
+		}}},
+	} {
+		got, err := parseType(json.RawMessage(tc.in))
+		if err != nil || !got.Equal(tc.want) {
+			t.Errorf("parseType(%s) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{`"strin"`, `["list"]`, `["vector","string"]`, `[1,"string"]`, `["object",[]]`, `{}`, `["list","nope"]`} {
+		if got, err := parseType(json.RawMessage(bad)); err == nil {
+			t.Errorf("parseType(%s) = %v, want an error", bad, got)
+		}
+	}
+}
