@@ -52,7 +52,7 @@ func knownString(v tftypes.Value) (string, bool) {
 	return s, true
 }
 
-// strings returns the known strings of a list or set of strings.
+// stringList returns the known strings of a list or set of strings.
 func stringList(v tftypes.Value) []string {
 	var out []string
 	for _, e := range elements(v) {
