@@ -121,12 +121,7 @@ func readFile(t *testing.T, p string) []byte {
 }
 
 func (s *stack) testCLI(t *testing.T) {
-	if _, err := os.Stat(awsCLI); err != nil {
-		if os.Getenv("S3ARCHIVEFS_REQUIRE_TOOLS") != "" {
-			t.Fatalf("AWS CLI v2 not at %s (S3ARCHIVEFS_REQUIRE_TOOLS is set): apt-get install awscli", awsCLI)
-		}
-		t.Skipf("AWS CLI v2 not at %s: apt-get install awscli", awsCLI)
-	}
+	skipWithoutCLI(t)
 	out := t.TempDir()
 	etags := map[string]string{} // key → ETag from get-object, checked by head-object
 	objKeys := []string{"README.md", "empty", "one-byte", "order/a/b", "names/with space.txt",
@@ -226,11 +221,7 @@ func (s *stack) testCLI(t *testing.T) {
 			// S3 sends metadata names in lower case; the local endpoint
 			// sends Go's canonical case (X-Amz-Meta-Mode), which botocore
 			// keeps. Names are compared case-insensitively.
-			got := map[string]string{}
-			for k, v := range h.Metadata {
-				got[strings.ToLower(k)] = v
-			}
-			if !maps.Equal(got, want) {
+			if !maps.Equal(lowerKeys(h.Metadata), want) {
 				t.Errorf("%s: Metadata %v, want %v", key, h.Metadata, want)
 			}
 		}
@@ -421,4 +412,13 @@ func checkKeys(t *testing.T, got, want []string) {
 
 func quoted(etag string) bool {
 	return len(etag) > 2 && strings.HasPrefix(etag, `"`) && strings.HasSuffix(etag, `"`)
+}
+
+// lowerKeys returns m with its keys in lower case.
+func lowerKeys(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
 }
