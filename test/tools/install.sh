@@ -69,5 +69,10 @@ if ! { [ -x "$gobin/terraform-docs" ] && go version -m "$gobin/terraform-docs" 2
 		GOFLAGS=-buildvcs=false go build -o "$gobin/terraform-docs" github.com/terraform-docs/terraform-docs)
 	rm -rf "$scratch"
 fi
-# The stand-in for hashicorp/aws (npm schema, generated provider).
+# The stand-in for hashicorp/aws (npm schema, generated provider) needs npm.
+if ! command -v npm >/dev/null; then
+	log "apt-get install nodejs npm"
+	$sudo_cmd apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq nodejs npm >/dev/null
+fi
 bash "$(dirname "$0")/../terraform/standin.sh" >/dev/null
