@@ -329,13 +329,16 @@ func (s *stack) testCLI(t *testing.T) {
 		t.Logf("aws s3 cp of %d MB: %v, %.0f MB/s", size>>20, r.took.Round(time.Millisecond), float64(size)/(1<<20)/r.took.Seconds())
 		// The CLI splits a large download into concurrent ranged GETs: the
 		// function's log must show them, covering the object exactly once.
-		var parts, sum int64
+		var (
+			parts []logLine
+			sum   int64
+		)
 		deadline := time.Now().Add(10 * time.Second)
 		for sum < size && time.Now().Before(deadline) {
-			parts, sum = 0, 0
+			parts, sum = nil, 0
 			for _, l := range s.logs(t)[from:] {
 				if l.Msg == "request" && l.Op == "GetObject" && l.Key == bigKey && l.Status == 206 {
-					parts++
+					parts = append(parts, l)
 					sum += l.BytesOut
 				}
 			}
@@ -343,10 +346,14 @@ func (s *stack) testCLI(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
-		if parts < 2 || sum != size {
-			t.Errorf("the function logged %d ranged GETs of %s with %d bytes in all; want several, %d bytes", parts, bigKey, sum, size)
+		if len(parts) < 2 || sum != size {
+			t.Errorf("the function logged %d ranged GETs of %s with %d bytes in all; want several, %d bytes", len(parts), bigKey, sum, size)
 		}
-		t.Logf("%d ranged GETs", parts)
+		conc := maxConcurrency(parts)
+		if instances > 1 && conc < 2 {
+			t.Errorf("the ranged GETs never overlapped in time (%d function instances)", instances)
+		}
+		t.Logf("%d ranged GETs, up to %d at once", len(parts), conc)
 	})
 
 	t.Run("s3/sync", func(t *testing.T) {
@@ -421,4 +428,30 @@ func lowerKeys(m map[string]string) map[string]string {
 		out[strings.ToLower(k)] = v
 	}
 	return out
+}
+
+// maxConcurrency is the most requests whose [start, end] spans overlap,
+// from the log lines' end time and duration.
+func maxConcurrency(lines []logLine) int {
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	var edges []edge
+	for _, l := range lines {
+		d := time.Duration(l.DurationMS * float64(time.Millisecond))
+		edges = append(edges, edge{l.Time.Add(-d), +1}, edge{l.Time, -1})
+	}
+	slices.SortFunc(edges, func(a, b edge) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.delta - b.delta // an end before a start at the same instant
+	})
+	n, most := 0, 0
+	for _, e := range edges {
+		n += e.delta
+		most = max(most, n)
+	}
+	return most
 }

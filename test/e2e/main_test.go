@@ -239,16 +239,17 @@ func startStack(t *testing.T) *stack {
 
 // logLine is one JSON line the function wrote.
 type logLine struct {
-	Level      string  `json:"level"`
-	Msg        string  `json:"msg"`
-	RequestID  string  `json:"request_id"`
-	Op         string  `json:"op"`
-	Key        string  `json:"key"`
-	Status     int     `json:"status"`
-	BytesOut   int64   `json:"bytes_out"`
-	ErrorCode  string  `json:"error_code"`
-	S3Requests int64   `json:"s3_requests"`
-	DurationMS float64 `json:"duration_ms"`
+	Time       time.Time `json:"time"`
+	Level      string    `json:"level"`
+	Msg        string    `json:"msg"`
+	RequestID  string    `json:"request_id"`
+	Op         string    `json:"op"`
+	Key        string    `json:"key"`
+	Status     int       `json:"status"`
+	BytesOut   int64     `json:"bytes_out"`
+	ErrorCode  string    `json:"error_code"`
+	S3Requests int64     `json:"s3_requests"`
+	DurationMS float64   `json:"duration_ms"`
 	raw        string
 }
 
