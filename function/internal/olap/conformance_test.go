@@ -196,6 +196,12 @@ func TestGetObjectConformance(t *testing.T) {
 			want{status: 206, body: hello[:5], contentRange: fmt.Sprintf("bytes 0-4/%d", len(hello))}},
 		{"passthrough If-None-Match", s3.GetObjectInput{Key: aws.String("hello.txt"), IfNoneMatch: aws.String(realETag)},
 			want{status: 304, code: "NotModified"}},
+		{"passthrough partNumber 1", s3.GetObjectInput{Key: aws.String("hello.txt"), PartNumber: aws.Int32(1)},
+			want{status: 206, body: hello, contentRange: fmt.Sprintf("bytes 0-%d/%d", len(hello)-1, len(hello))}},
+		{"passthrough partNumber 2", s3.GetObjectInput{Key: aws.String("hello.txt"), PartNumber: aws.Int32(2)},
+			want{status: 416, code: "InvalidPartNumber"}},
+		{"passthrough partNumber with Range", s3.GetObjectInput{Key: aws.String("hello.txt"), PartNumber: aws.Int32(1), Range: aws.String("bytes=0-1")},
+			want{status: 400, code: "InvalidRequest"}},
 		{"passthrough missing", s3.GetObjectInput{Key: aws.String("no-such-object")},
 			want{status: 404, code: "NoSuchKey"}},
 	}

@@ -3,6 +3,7 @@ package olap
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -50,11 +51,17 @@ func (h *Handler) write(ctx context.Context, in *s3.WriteGetObjectResponseInput,
 // passGet streams an object outside every virtual prefix from the
 // supporting access point, keeping S3's status, headers and error codes.
 func (h *Handler) passGet(ctx context.Context, gc *events.S3ObjectLambdaGetObjectContext, req request, l *logLine) error {
+	if req.Query.Has("partNumber") && (req.Header.Get("Range") != "" || req.Query.Get("Range") != "") {
+		return h.writeError(ctx, gc, l, s3api.InvalidRequest("Cannot specify both Range header and partNumber query parameter"))
+	}
 	resp, err := fetchOriginal(ctx, h.HTTP, http.MethodGet, gc.InputS3URL, req.Header)
 	if err != nil {
 		return h.writeError(ctx, gc, l, err)
 	}
 	defer resp.Body.Close()
+	if req.Query.Has("partNumber") && resp.StatusCode == http.StatusOK {
+		return h.passPart(ctx, gc, req, resp, l)
+	}
 	var in = wgorInput(gc.OutputRoute, gc.OutputToken, resp.StatusCode, resp.Header, nil)
 	switch {
 	case resp.StatusCode >= 400:
@@ -132,4 +139,40 @@ func cutMetaPrefix(header string) (string, bool) {
 // headers rather than an error document.
 func notModified(err error) bool {
 	return s3api.AsError(err).Status == http.StatusNotModified
+}
+
+// passPart answers a partNumber GET of a real object. Object Lambda leaves
+// partNumber out of the presigned URL (and adding it would break the
+// signature), so the whole object was fetched and S3's rules for an object
+// uploaded in one part are applied here. A multipart object's part
+// boundaries cannot be learnt through the presigned URL: that is 501.
+func (h *Handler) passPart(ctx context.Context, gc *events.S3ObjectLambdaGetObjectContext, req request, resp *http.Response, l *logLine) error {
+	etag := resp.Header.Get("ETag")
+	if strings.Contains(etag, "-") {
+		return h.writeError(ctx, gc, l, &s3api.Error{Code: "NotImplemented", Status: http.StatusNotImplemented,
+			Message: "partNumber is not supported through this access point for objects uploaded in parts; use a Range."})
+	}
+	lastModified, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
+	sel, err := s3api.SelectObject(req.Header, req.Query, s3api.ObjectMeta{
+		Key: req.Key, Size: resp.ContentLength, ETag: etag, LastModified: lastModified,
+	})
+	if err != nil && !notModified(err) {
+		return h.writeError(ctx, gc, l, err)
+	}
+	hdr := resp.Header.Clone()
+	for _, name := range []string{"Content-Length", "Content-Range"} {
+		if v := sel.Header.Get(name); v != "" {
+			hdr.Set(name, v)
+		}
+	}
+	status := sel.Status
+	if err != nil {
+		status = http.StatusNotModified
+	}
+	in := wgorInput(gc.OutputRoute, gc.OutputToken, status, hdr, nil)
+	if err == nil && sel.Length > 0 {
+		// Part 1 of a one-part object is all of it (sel.Offset is 0).
+		in.Body = countingReader{r: io.LimitReader(resp.Body, sel.Length), n: &l.bytesOut}
+	}
+	return h.write(ctx, in, status, l)
 }
