@@ -286,6 +286,13 @@ func TestHeadObjectConformance(t *testing.T) {
 			}
 		}},
 		{"passthrough missing", s3.HeadObjectInput{Key: aws.String("nope.txt")}, 404, nil},
+		{"passthrough partNumber 1", s3.HeadObjectInput{Key: aws.String("hello.txt"), PartNumber: aws.Int32(1)}, 206, func(t *testing.T, a answer) {
+			n := len(realObjects["hello.txt"])
+			if a.header.Get("Content-Range") != fmt.Sprintf("bytes 0-%d/%d", n-1, n) {
+				t.Errorf("Content-Range %q", a.header.Get("Content-Range"))
+			}
+		}},
+		{"passthrough partNumber 2", s3.HeadObjectInput{Key: aws.String("hello.txt"), PartNumber: aws.Int32(2)}, 416, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

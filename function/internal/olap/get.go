@@ -95,16 +95,28 @@ func (h *Handler) headObject(ctx context.Context, inputS3URL string, req request
 }
 
 func (h *Handler) passHead(ctx context.Context, inputS3URL string, req request, l *logLine) *HeadResponse {
+	part := req.Query.Has("partNumber")
+	if part && req.Header.Get("Range") != "" {
+		return headError(l, s3api.InvalidRequest("Cannot specify both Range header and partNumber query parameter"))
+	}
 	resp, err := fetchOriginal(ctx, h.HTTP, http.MethodHead, inputS3URL, req.Header)
 	if err != nil {
 		return headError(l, h.asS3Error(ctx, l, err))
 	}
 	defer resp.Body.Close()
 	l.status = resp.StatusCode
-	if resp.StatusCode >= 400 {
+	switch {
+	case resp.StatusCode >= 400:
 		code, msg := readS3Error(resp)
 		l.errCode = code
 		return &HeadResponse{StatusCode: resp.StatusCode, ErrorCode: code, ErrorMessage: msg}
+	case part && resp.StatusCode == http.StatusOK:
+		status, hdr, _, err := selectPart(req, resp)
+		if err != nil {
+			return headError(l, h.asS3Error(ctx, l, err))
+		}
+		l.status = status
+		return headAnswer(status, hdr)
 	}
 	return headAnswer(resp.StatusCode, resp.Header)
 }
@@ -141,23 +153,40 @@ func notModified(err error) bool {
 	return s3api.AsError(err).Status == http.StatusNotModified
 }
 
-// passPart answers a partNumber GET of a real object. Object Lambda leaves
-// partNumber out of the presigned URL (and adding it would break the
-// signature), so the whole object was fetched and S3's rules for an object
-// uploaded in one part are applied here. A multipart object's part
-// boundaries cannot be learnt through the presigned URL: that is 501.
+// passPart answers a partNumber GET of a real object from a full GET.
 func (h *Handler) passPart(ctx context.Context, gc *events.S3ObjectLambdaGetObjectContext, req request, resp *http.Response, l *logLine) error {
+	status, hdr, sel, err := selectPart(req, resp)
+	if err != nil {
+		return h.writeError(ctx, gc, l, err)
+	}
+	in := wgorInput(gc.OutputRoute, gc.OutputToken, status, hdr, nil)
+	if status != http.StatusNotModified && sel.Length > 0 {
+		// Part 1 of a one-part object is all of it (sel.Offset is 0).
+		in.Body = countingReader{r: io.LimitReader(resp.Body, sel.Length), n: &l.bytesOut}
+	}
+	return h.write(ctx, in, status, l)
+}
+
+// selectPart applies partNumber to a real object's full GET or HEAD answer.
+// Object Lambda leaves partNumber out of the presigned URL (and adding it
+// would break the signature), so S3's rules for an object uploaded in one
+// part are applied here. A multipart object's part boundaries cannot be
+// learnt through the presigned URL: that is 501.
+func selectPart(req request, resp *http.Response) (int, http.Header, s3api.Selection, error) {
 	etag := resp.Header.Get("ETag")
 	if strings.Contains(etag, "-") {
-		return h.writeError(ctx, gc, l, &s3api.Error{Code: "NotImplemented", Status: http.StatusNotImplemented,
-			Message: "partNumber is not supported through this access point for objects uploaded in parts; use a Range."})
+		return 0, nil, s3api.Selection{}, &s3api.Error{Code: "NotImplemented", Status: http.StatusNotImplemented,
+			Message: "partNumber is not supported through this access point for objects uploaded in parts; use a Range."}
 	}
 	lastModified, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
 	sel, err := s3api.SelectObject(req.Header, req.Query, s3api.ObjectMeta{
-		Key: req.Key, Size: resp.ContentLength, ETag: etag, LastModified: lastModified,
-	})
-	if err != nil && !notModified(err) {
-		return h.writeError(ctx, gc, l, err)
+		Key: req.Key, Size: resp.ContentLength, ETag: etag, LastModified: lastModified})
+	status := sel.Status
+	switch {
+	case err != nil && notModified(err):
+		status = http.StatusNotModified
+	case err != nil:
+		return 0, nil, sel, err
 	}
 	hdr := resp.Header.Clone()
 	for _, name := range []string{"Content-Length", "Content-Range"} {
@@ -165,14 +194,5 @@ func (h *Handler) passPart(ctx context.Context, gc *events.S3ObjectLambdaGetObje
 			hdr.Set(name, v)
 		}
 	}
-	status := sel.Status
-	if err != nil {
-		status = http.StatusNotModified
-	}
-	in := wgorInput(gc.OutputRoute, gc.OutputToken, status, hdr, nil)
-	if err == nil && sel.Length > 0 {
-		// Part 1 of a one-part object is all of it (sel.Offset is 0).
-		in.Body = countingReader{r: io.LimitReader(resp.Body, sel.Length), n: &l.bytesOut}
-	}
-	return h.write(ctx, in, status, l)
+	return status, hdr, sel, nil
 }
