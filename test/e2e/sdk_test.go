@@ -204,6 +204,10 @@ func (s *stack) testSDK(t *testing.T) {
 				_, err := s.client.HeadObject(ctxTimeout(t, time.Minute), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(prefix + "no/such")})
 				return err
 			}, 404, "NotFound", func(err error) bool { var nf *types.NotFound; return errors.As(err, &nf) }},
+			{"HeadObject of a fifo in the archive", func() error {
+				_, err := s.client.HeadObject(ctxTimeout(t, time.Minute), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(prefix + "special/fifo")})
+				return err
+			}, 404, "NotFound", nil},
 			{"GetObject unsatisfiable range", func() error {
 				_, _, err := s.get(t, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(prefix + "README.md"), Range: aws.String("bytes=2100-")})
 				return err
