@@ -129,7 +129,7 @@ func (e *Endpoint) streamWGOR(w http.ResponseWriter, r *http.Request, reqID stri
 		if rest, ok := strings.CutPrefix(name, "X-Amz-Fwd-Header-"); ok {
 			out[http.CanonicalHeaderKey(rest)] = vals
 		} else if strings.HasPrefix(name, "X-Amz-Meta-") {
-			out[name] = vals
+			out[strings.ToLower(name)] = vals // lower case, as S3 sends it
 		}
 	}
 	out.Set("x-amz-request-id", reqID)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // headResult is the function's documented answer to a HeadObject event.
@@ -118,7 +119,9 @@ func (e *Endpoint) headObject(w http.ResponseWriter, r *http.Request, reqID stri
 			writeError(w, r, reqID, errLambdaInvalid("metadata "+name+" is not a string, number or boolean"))
 			return
 		}
-		out.Set("X-Amz-Meta-"+name, v)
+		// S3 sends user metadata names in lower case, and clients such as
+		// the AWS CLI keep the case they receive.
+		out["x-amz-meta-"+strings.ToLower(name)] = []string{v}
 	}
 	out.Set("x-amz-request-id", reqID)
 	out.Set("x-amz-id-2", hostID(reqID))

@@ -74,14 +74,14 @@ func (s *Service) Stat(ctx context.Context, key string) (*Object, *archive.Archi
 	switch {
 	case err == nil:
 		return &Object{Key: key, Archive: a, Entry: f.Entry(), file: f}, a, nil
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, squash.ErrIsDir),
-		errors.Is(err, squash.ErrNotDir), errors.Is(err, squash.ErrLoop):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, squash.ErrIsDir), errors.Is(err, squash.ErrNotDir),
+		errors.Is(err, squash.ErrLoop), errors.Is(err, squash.ErrNotRegular):
 		return nil, a, s3api.NoSuchKey(key)
 	case ctx.Err() != nil:
 		return nil, a, ctx.Err()
 	default:
-		return nil, a, &s3api.Error{Code: "InternalError", Status: 500,
-			Message: fmt.Sprintf("archive %s could not be read: %v", a.Ref, err)}
+		// The cause (naming the archive) is logged, never sent.
+		return nil, a, s3api.InternalError(fmt.Errorf("archive %s: %w", a.Ref, err))
 	}
 }
 

@@ -174,6 +174,10 @@ func TestGetObjectConformance(t *testing.T) {
 			want{status: 404, code: "NoSuchKey"}},
 		{"symlink loop", s3.GetObjectInput{Key: aws.String("data/links/loop-a")},
 			want{status: 404, code: "NoSuchKey"}},
+		{"fifo", s3.GetObjectInput{Key: aws.String("data/dev/fifo")},
+			want{status: 404, code: "NoSuchKey"}},
+		{"device", s3.GetObjectInput{Key: aws.String("data/dev/null")},
+			want{status: 404, code: "NoSuchKey"}},
 		{"empty file", s3.GetObjectInput{Key: aws.String("data/empty-file")},
 			want{status: 200, body: []byte{}, header: map[string]string{"Content-Length": "0"}}},
 		{"unicode name", s3.GetObjectInput{Key: aws.String("data/names/ünïcødé-ファイル")},
@@ -324,16 +328,24 @@ func TestRequestLogLine(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("%d request lines, want 2", len(lines))
 	}
+	byKey := map[string]map[string]any{}
+	for _, l := range lines {
+		byKey[l["key"].(string)] = l
+	}
+	line := byKey["data/text/small.txt"]
 	for _, field := range []string{"request_id", "op", "key", "status", "bytes_out", "s3_requests", "s3_bytes_in", "cache_hits", "cache_misses", "duration_ms"} {
-		if _, ok := lines[0][field]; !ok {
-			t.Errorf("log line lacks %q: %v", field, lines[0])
+		if _, ok := line[field]; !ok {
+			t.Errorf("log line lacks %q: %v", field, line)
 		}
 	}
-	if lines[0]["archive"] != "s3://archives/special.sqfs" || lines[0]["op"] != "GetObject" || lines[0]["status"] != float64(200) {
-		t.Errorf("first line: %v", lines[0])
+	if line["archive"] != "s3://archives/special.sqfs" || line["op"] != "GetObject" || line["status"] != float64(200) {
+		t.Errorf("archive GET line: %v", line)
 	}
-	if lines[0]["s3_requests"].(float64) < 1 || lines[0]["bytes_out"].(float64) != 900 {
-		t.Errorf("counters: %v", lines[0])
+	if line["s3_requests"].(float64) < 1 || line["bytes_out"].(float64) != 900 {
+		t.Errorf("counters: %v", line)
+	}
+	if pass := byKey["hello.txt"]; pass == nil || pass["archive"] != nil || pass["bytes_out"] != float64(len(realObjects["hello.txt"])) {
+		t.Errorf("passthrough line: %v", pass)
 	}
 	s.logs.mu.Lock()
 	all := s.logs.buf.String()

@@ -38,7 +38,7 @@ func (a *Archive) Open(name string) (*File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrIsDir}
 	}
 	if ino.typ != typeFile {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("squash: not a regular file (%v)", ino.mode().Type())}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%w (%v)", ErrNotRegular, ino.mode().Type())}
 	}
 	bs := int64(a.info.BlockSize)
 	f := &File{a: a, ino: ino, entry: ino.entry(baseName(name)), nblocks: ino.size / bs}

@@ -43,10 +43,12 @@ const (
 
 // Errors returned for archives that are not what they claim.
 var (
-	ErrNotDir  = errors.New("squash: not a directory")
-	ErrIsDir   = errors.New("squash: is a directory")
-	ErrLoop    = errors.New("squash: too many levels of symbolic links")
-	ErrCorrupt = errors.New("squash: corrupt archive")
+	ErrNotDir = errors.New("squash: not a directory")
+	ErrIsDir  = errors.New("squash: is a directory")
+	ErrLoop   = errors.New("squash: too many levels of symbolic links")
+	// ErrNotRegular: Open of a device, fifo or socket.
+	ErrNotRegular = errors.New("squash: not a regular file")
+	ErrCorrupt    = errors.New("squash: corrupt archive")
 )
 
 func corruptf(format string, a ...any) error {
