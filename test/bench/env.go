@@ -48,8 +48,10 @@ type Env struct {
 	Slow      *s3test.Server // with s3Latency and s3BPS
 	Fast      *s3test.Server // no injected latency: throughput, memory
 	Bootstrap string
-	LayerLib  string // the layer's lib/, extracted: the native engine
-	Work      string // temporary directory for chunk caches, removed at the end
+	CLI       string   // the s3archivefs command
+	LayerLib  string   // the layer's lib/, extracted: the native engine
+	Work      string   // temporary directory for chunk caches, removed at the end
+	Vars      []string // more S3ARCHIVEFS_* settings for every function process
 	Log       func(string, ...any)
 }
 
@@ -87,7 +89,7 @@ func setupS3(ctx context.Context, e *Env, cache string) error {
 	for _, s := range e.W.Sizes.Files[1:2] {
 		uploads[rawKey(FileName(s))] = filepath.Join(e.W.BigDir, FileName(s))
 	}
-	uploads[rawKey("small.txt")] = filepath.Join(e.W.FilesDir, SmallFilePath(middleSmallFile(e.W.Sizes)))
+	uploads[rawKey(smallRawName(e.W.Sizes))] = filepath.Join(e.W.FilesDir, SmallFilePath(middleSmallFile(e.W.Sizes)))
 	for key, path := range uploads {
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -105,6 +107,10 @@ func setupS3(ctx context.Context, e *Env, cache string) error {
 	return nil
 }
 
+// smallRawName names the plain copy of the small file the GETs read; the
+// quick and full runs share the S3 data directory and have different ones.
+func smallRawName(sz Sizes) string { return fmt.Sprintf("small-of-%d.txt", sz.SmallFiles) }
+
 // middleSmallFile is the small file the GETs read: in the middle of the
 // archive, far from its first and last metadata blocks.
 func middleSmallFile(sz Sizes) int { return sz.SmallFiles/2 + 17 }
@@ -118,13 +124,14 @@ func (e *Env) vmapVars() []string {
 	return vars
 }
 
-// buildBootstrap builds the function the way the Makefile does.
-func buildBootstrap(ctx context.Context, dir string) (string, error) {
-	out := filepath.Join(dir, "bootstrap")
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-o", out, "./function/cmd/bootstrap")
+// buildCommand builds ./function/cmd/<name> the way the Makefile builds
+// the function: static, without the RPC mode of aws-lambda-go.
+func buildCommand(ctx context.Context, dir, name string) (string, error) {
+	out := filepath.Join(dir, name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-o", out, "./function/cmd/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./function/cmd/bootstrap: %w\n%s", err, msg)
+		return "", fmt.Errorf("go build ./function/cmd/%s: %w\n%s", name, err, msg)
 	}
 	return out, nil
 }
@@ -208,6 +215,7 @@ func (e *Env) startFunction(o FuncOpts) (*Function, error) {
 		"S3ARCHIVEFS_ENGINE="+o.Engine,
 		"S3ARCHIVEFS_NATIVE_LIB_DIR="+e.LayerLib,
 		"S3ARCHIVEFS_LOG_LEVEL=warn")
+	vars = append(vars, e.Vars...)
 	srv, err := olaplocal.StartServer(olaplocal.ServerConfig{
 		Addr: "127.0.0.1:0",
 		Endpoint: olaplocal.Config{Upstream: olaplocal.Upstream{Endpoint: o.S3.Endpoint(), Bucket: supportingBucket,

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/s3archivefs/s3archivefs/test/fixture"
@@ -31,29 +32,44 @@ func main() {
 		quick    = flag.Bool("quick", false, "small workloads (2,000 files, files up to 8 MiB), fewer runs: about a minute")
 		out      = flag.String("out", "", "Markdown report to write (default: docs/benchmarks.md, or a temporary file with -quick)")
 		chart    = flag.String("chart", "", "SVG chart of S3 bytes per cold GET (default: next to -out, benchmarks-s3-bytes.svg)")
-		reps     = flag.Int("reps", 0, "runs of each measurement (default 3, 2 with -quick)")
+		reps     = flag.Int("reps", 0, "runs of each GET and listing measurement (default 5, 3 with -quick)")
+		sreps    = flag.Int("stream-reps", 0, "runs of each streaming measurement (default 3, 2 with -quick)")
 		layerZip = flag.String("layer-zip", os.Getenv("S3ARCHIVEFS_LAYER_ZIP"), "libsquashfs layer zip for this machine (default: build it with layer/build.sh)")
 	)
+	var vars varsFlag
+	flag.Var(&vars, "var", "NAME=value passed to every function process, e.g. -var S3ARCHIVEFS_CACHE_CHUNK_SIZE=64Ki to measure another configuration (repeatable)")
 	flag.Parse()
-	if err := run(*quick, *out, *chart, *reps, *layerZip); err != nil {
+	if err := run(*quick, *out, *chart, *reps, *sreps, *layerZip, vars); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(quick bool, out, chart string, reps int, layerZip string) error {
-	sizes, limit := FullSizes, 40*time.Minute
-	if reps <= 0 {
-		reps = 3
+// varsFlag collects -var NAME=value.
+type varsFlag []string
+
+func (v *varsFlag) String() string { return strings.Join(*v, " ") }
+func (v *varsFlag) Set(s string) error {
+	if name, _, ok := strings.Cut(s, "="); !ok || !strings.HasPrefix(name, "S3ARCHIVEFS_") {
+		return fmt.Errorf("want S3ARCHIVEFS_NAME=value, got %q", s)
 	}
+	*v = append(*v, s)
+	return nil
+}
+
+func run(quick bool, out, chart string, reps, sreps int, layerZip string, vars []string) error {
+	sizes, limit, defReps, defSreps := FullSizes, 40*time.Minute, 5, 3
 	if quick {
-		sizes, limit = QuickSizes, 10*time.Minute
-		if reps == 3 {
-			reps = 2
-		}
+		sizes, limit, defReps, defSreps = QuickSizes, 10*time.Minute, 3, 2
 		if out == "" {
 			out = filepath.Join(os.TempDir(), "s3archivefs-bench-quick", "benchmarks.md")
 		}
+	}
+	if reps <= 0 {
+		reps = defReps
+	}
+	if sreps <= 0 {
+		sreps = defSreps
 	}
 	if out == "" {
 		out = filepath.Join("docs", "benchmarks.md")
@@ -86,9 +102,12 @@ func run(quick bool, out, chart string, reps int, layerZip string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	e := &Env{W: w, Work: work, Log: logf}
-	logf("building the function")
-	if e.Bootstrap, err = buildBootstrap(ctx, work); err != nil {
+	e := &Env{W: w, Work: work, Log: logf, Vars: vars}
+	logf("building the function and the CLI")
+	if e.Bootstrap, err = buildCommand(ctx, work, "bootstrap"); err != nil {
+		return err
+	}
+	if e.CLI, err = buildCommand(ctx, work, "s3archivefs"); err != nil {
 		return err
 	}
 	if e.LayerLib, err = prepareLayer(ctx, cache, layerZip, work, logf); err != nil {
@@ -101,7 +120,7 @@ func run(quick bool, out, chart string, reps int, layerZip string) error {
 	defer e.Slow.Close()
 	defer e.Fast.Close()
 
-	r := &Report{Quick: quick, Reps: reps, Machine: machine, Sizes: sizes, W: w}
+	r := &Report{Vars: vars, Quick: quick, Reps: reps, StreamReps: sreps, Machine: machine, Sizes: sizes, W: w}
 	if r.Gets, err = measureGets(ctx, e, reps); err != nil {
 		return fmt.Errorf("GETs: %w", err)
 	}
@@ -109,7 +128,7 @@ func run(quick bool, out, chart string, reps int, layerZip string) error {
 	if r.Listing, err = measureListing(ctx, e, reps); err != nil {
 		return fmt.Errorf("listing: %w", err)
 	}
-	if r.Throughput, err = measureThroughput(ctx, e, reps); err != nil {
+	if r.Throughput, err = measureThroughput(ctx, e, sreps); err != nil {
 		return fmt.Errorf("throughput: %w", err)
 	}
 	logf("memory with %d concurrent GETs", Concurrency)
