@@ -156,22 +156,6 @@ func (s *stream) read(n int) ([]byte, error) {
 	return out, nil
 }
 
-func (s *stream) u16() (uint16, error) {
-	b, err := s.read(2)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint16(b), nil
-}
-
-func (s *stream) u32() (uint32, error) {
-	b, err := s.read(4)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint32(b), nil
-}
-
 // inode is what the bench needs of a directory or regular file inode.
 type inode struct {
 	dir bool
@@ -226,7 +210,11 @@ func (l *layout) inode(ref uint64) (*inode, error) {
 			if err != nil {
 				return nil, err
 			}
-			name, err := s.read(int(le.Uint32(e[8:])) + 1)
+			size := le.Uint32(e[8:]) + 1
+			if size > 256 {
+				return nil, fmt.Errorf("directory index name of %d bytes", size)
+			}
+			name, err := s.read(int(size))
 			if err != nil {
 				return nil, err
 			}

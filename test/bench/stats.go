@@ -31,14 +31,6 @@ func (s Samples) Median() float64 {
 	return c[m]
 }
 
-// Max is the largest sample.
-func (s Samples) Max() float64 {
-	if len(s) == 0 {
-		return 0
-	}
-	return slices.Max(s)
-}
-
 func seconds(d time.Duration) float64 { return d.Seconds() }
 
 // fmtDur renders seconds for a table: 3 significant digits, in ms below
