@@ -27,6 +27,12 @@ import (
 // 96-byte superblock and the compressor options block that may follow it.
 const headBytes = 4096
 
+// metaChunk is the chunk size of the metadata region (inode table to the
+// end). Metadata blocks are at most 8 KiB and a lookup touches a few of
+// them, scattered: fetching them in data-sized chunks (the block size, up
+// to 1 MiB) multiplies the bytes of a cold small-file read (docs/benchmarks.md).
+const metaChunk = 64 << 10
+
 // Ref names an archive object in S3.
 type Ref struct {
 	Bucket, Key string
@@ -44,10 +50,12 @@ type Archive struct {
 	ETag         string
 	LastModified time.Time
 
-	fs     *squash.Archive
-	object *chunkcache.Object
-	head   segment
-	tail   segment
+	fs        *squash.Archive
+	data      *chunkcache.Object // [0, metaStart) in block-size chunks
+	meta      *chunkcache.Object // [metaStart, Size) in metaChunk chunks
+	metaStart int64
+	head      segment
+	tail      segment
 }
 
 // FS returns the archive's file system reading through the chunk cache on
@@ -60,7 +68,10 @@ func (a *Archive) FS(ctx context.Context) *squash.Archive {
 func (a *Archive) Info() squash.Info { return a.fs.Info() }
 
 func (a *Archive) readerAt(ctx context.Context) io.ReaderAt {
-	return overlay{segments: []segment{a.head, a.tail}, rest: a.object.ReaderAt(ctx)}
+	return overlay{
+		segments: []segment{a.head, a.tail},
+		rest:     split{at: a.metaStart, low: a.data.ReaderAt(ctx), high: a.meta.ReaderAt(ctx)},
+	}
 }
 
 // Opener opens archives.
@@ -109,16 +120,21 @@ func (o *Opener) Open(ctx context.Context, ref Ref) (*Archive, error) {
 		return nil, fmt.Errorf("open %s: %w: %w", ref, ErrNotSquashfs, err)
 	}
 	chunk := chunkcache.ChunkSize(o.ChunkSize, sb.BlockSize)
+	// The metadata region starts at the inode table; the chunk grid of its
+	// own cache object starts at 0, so the region starts chunk-aligned.
+	metaStart := min(max(sb.InodeTableStart, 0), info.Size) / metaChunk * metaChunk
 	id := chunkcache.Identity{Bucket: ref.Bucket, Key: ref.Key, ETag: info.ETag}
-	obj := o.Cache.Object(id, info.Size, chunk, pinned{src: src, etag: info.ETag})
-	if err := obj.Store(tailStart, tailData); err != nil {
-		o.Logger.Warn("tail not cached", "archive", ref.String(), "err", err)
-	}
+	fetch := pinned{src: src, etag: info.ETag}
 	a := &Archive{
 		Ref: ref, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified,
-		object: obj,
-		head:   segment{off: 0, data: head.data},
-		tail:   segment{off: tailStart, data: tailData},
+		data:      o.Cache.Object(id, info.Size, chunk, fetch),
+		meta:      o.Cache.Object(id, info.Size, min(metaChunk, chunk), fetch),
+		metaStart: metaStart,
+		head:      segment{off: 0, data: head.data},
+		tail:      segment{off: tailStart, data: tailData},
+	}
+	if err := a.meta.Store(tailStart, tailData); err != nil {
+		o.Logger.Warn("tail not cached", "archive", ref.String(), "err", err)
 	}
 	fs, err := squash.Open(a.readerAt(ctx), info.Size, o.Squash)
 	if err != nil {

@@ -26,3 +26,25 @@ func (o overlay) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return o.rest.ReadAt(p, off)
 }
+
+// split sends reads below at to low and the rest to high, cutting a read
+// that straddles the boundary in two.
+type split struct {
+	at        int64
+	low, high io.ReaderAt
+}
+
+func (s split) ReadAt(p []byte, off int64) (int, error) {
+	if off >= s.at {
+		return s.high.ReadAt(p, off)
+	}
+	if off+int64(len(p)) <= s.at {
+		return s.low.ReadAt(p, off)
+	}
+	n, err := s.low.ReadAt(p[:s.at-off], off)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.high.ReadAt(p[n:], s.at)
+	return n + m, err
+}
