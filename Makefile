@@ -69,12 +69,12 @@ tf-check: ## offline terraform fmt, validate, plan, tflint, tfsec and docs check
 	bash test/terraform/check.sh
 
 .PHONY: bench
-bench: ## full benchmarks; regenerates docs/benchmarks.md (about 20 minutes)
-	go run ./test/bench -out docs/benchmarks.md
+bench: ## full benchmarks; regenerates docs/benchmarks.md and its chart (12 min first, 4 min cached)
+	go run ./test/bench -out docs/benchmarks.md -chart docs/benchmarks-s3-bytes.svg
 
 .PHONY: bench-quick
 bench-quick: ## the same tables on small inputs (about a minute)
-	go run ./test/bench -quick -out $(DIST)/benchmarks-quick.md
+	go run ./test/bench -quick
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
