@@ -361,7 +361,11 @@ func writeChart(path string, gets []GetResult) error {
 		p.Legend.Add(s.label, bars)
 	}
 	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.XOffs = vg.Points(60)
 	p.NominalX(shortNames(names)...)
+	// Room on both sides for the outer bars and the category labels.
+	p.X.Min, p.X.Max = -0.7, float64(len(gets))-0.3
 	var ticks []plot.Tick
 	for v := 0.0; v <= top+1; v += 5 {
 		label := humanSize(int64(1024 * math.Exp2(v)))
