@@ -125,6 +125,9 @@ if step tools tools && step standin standin; then
 	if step copy copy; then
 		for dir in "$scratch"/tree/terraform/environments/*/ "$scratch"/tree/terraform/modules/*/examples/*/; do
 			[ -d "$dir" ] || continue
+			# environments/_root holds the code the environments link to;
+			# it is planned through them, not on its own.
+			case $(basename "$dir") in _*) continue ;; esac
 			rel=${dir#"$scratch/tree/terraform/"}
 			step "${rel%/}" root "$dir"
 		done

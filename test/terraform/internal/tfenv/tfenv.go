@@ -150,6 +150,15 @@ func CopyStack(t testing.TB, repo string) string {
 			}
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			// The environments link their .tf files to environments/_root;
+			// the links are relative, so they hold in the copy too.
+			target, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, filepath.Join(dst, rel))
+		}
 		if d.Name() == ".terraform.lock.hcl" || strings.HasSuffix(d.Name(), ".tfstate") || !d.Type().IsRegular() {
 			return nil
 		}
