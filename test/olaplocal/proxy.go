@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,6 +54,17 @@ func (e *Endpoint) passthrough(w http.ResponseWriter, r *http.Request, reqID str
 			writeError(w, r, reqID, serr)
 			return
 		}
+		// Every chunk is checked before anything reaches the S3 server: a
+		// forged last chunk must not leave a stored object behind (S3
+		// stores nothing then; a server that sees the body cut short
+		// may store what it got).
+		spool, err := spoolBody(body)
+		if err != nil {
+			writeError(w, r, reqID, asS3Error(err))
+			return
+		}
+		defer spool.Close()
+		body = spool
 		payload = unsignedPayload
 		drop = map[string]bool{"X-Amz-Decoded-Content-Length": true, "X-Amz-Trailer": true, "Content-Encoding": true}
 	case streamingUnsignedTrail:
@@ -105,4 +117,42 @@ func (e *Endpoint) passthrough(w http.ResponseWriter, r *http.Request, reqID str
 	if r.Method != http.MethodHead {
 		_, _ = io.Copy(w, resp.Body)
 	}
+}
+
+// spooled is a request body checked in full and kept in a temporary file.
+type spooled struct{ *os.File }
+
+func (s spooled) Close() error {
+	err := s.File.Close()
+	os.Remove(s.Name())
+	return err
+}
+
+// spoolBody reads body to its end into a temporary file, so a body that
+// fails its checks half way is refused before any of it is sent on.
+func spoolBody(body io.Reader) (spooled, error) {
+	f, err := os.CreateTemp("", "olaplocal-upload-")
+	if err != nil {
+		return spooled{}, err
+	}
+	s := spooled{f}
+	if _, err := io.Copy(f, body); err != nil {
+		s.Close()
+		return spooled{}, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		s.Close()
+		return spooled{}, err
+	}
+	return s, nil
+}
+
+// asS3Error keeps an *Error (a failed chunk check) and makes anything else
+// an internal error.
+func asS3Error(err error) *Error {
+	var se *Error
+	if errors.As(err, &se) {
+		return se
+	}
+	return s3err(http.StatusInternalServerError, "InternalError", err.Error())
 }
