@@ -92,10 +92,9 @@ type Opener struct {
 func (o *Opener) Open(ctx context.Context, ref Ref) (*Archive, error) {
 	src := o.Source(ref)
 	type result struct {
-		data  []byte
-		start int64
-		info  s3src.Info
-		err   error
+		data []byte
+		info s3src.Info
+		err  error
 	}
 	headc := make(chan result, 1)
 	go func() {

@@ -21,13 +21,8 @@ import (
 
 const bucket = "archives"
 
-type stack struct {
-	srv    *s3test.Server
-	opener *archive.Opener
-}
-
-// newStack serves archivePath from a local S3 server as s3://archives/<key>
-// and returns an opener with a fresh chunk cache, as a cold process has.
+// newStack returns an opener reading from srv with a fresh chunk cache in
+// cacheDir, as a cold process has.
 func newStack(t *testing.T, srv *s3test.Server, cacheDir string) *archive.Opener {
 	return newOpener(t, srv, cacheDir, 256<<10) // the default S3ARCHIVEFS_TAIL_PREFETCH_BYTES
 }

@@ -218,14 +218,6 @@ func (m *metaReader) bytes(n int) ([]byte, error) {
 	return out, nil
 }
 
-func (m *metaReader) u16() (uint16, error) {
-	b, err := m.bytes(2)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint16(b), nil
-}
-
 func (m *metaReader) u32() (uint32, error) {
 	b, err := m.bytes(4)
 	if err != nil {
