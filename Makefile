@@ -62,6 +62,7 @@ run: ## local S3 + Object Lambda endpoint with a demo archive (ARCHIVE=dir|.sqfs
 test: tools ## everything CI runs: Terraform checks, the quick bench, then every Go test
 	bash test/terraform/check.sh
 	$(MAKE) --no-print-directory bench-quick
+	go vet ./... && go vet -tags aws ./test/...
 	S3ARCHIVEFS_REQUIRE_TOOLS=1 S3ARCHIVEFS_REQUIRE_TF=1 go test -json -count=1 -timeout 30m ./... | go run ./test/tools/testsummary
 
 .PHONY: tf-check
