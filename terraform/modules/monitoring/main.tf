@@ -56,49 +56,46 @@ resource "aws_cloudwatch_metric_alarm" "olap_4xx_rate" {
   ok_actions          = var.alarm_actions
 }
 
-resource "aws_cloudwatch_metric_alarm" "olap_5xx" {
-  alarm_name          = "${var.name}-olap-5xx"
-  alarm_description   = "The Object Lambda access point ${var.object_lambda_access_point_name} returned 5xx: the function failed, timed out, or S3 did. See the function's log lines with status >= 500."
-  namespace           = "AWS/S3ObjectLambda"
-  metric_name         = "5xxErrors"
-  dimensions          = local.olap_dimensions
-  statistic           = "Sum"
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.olap_5xx_count_threshold
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
+# Alarms on a plain count over the period: the same shape, one resource.
+locals {
+  count_alarms = {
+    olap-5xx = {
+      description = "The Object Lambda access point ${var.object_lambda_access_point_name} returned 5xx: the function failed, timed out, or S3 did. See the function's log lines with status >= 500."
+      namespace   = "AWS/S3ObjectLambda"
+      metric      = "5xxErrors"
+      dimensions  = local.olap_dimensions
+      threshold   = var.olap_5xx_count_threshold
+    }
+    function-errors = {
+      description = "The function ${var.function_name} failed invocations (crash, timeout, init failure such as a bad VMAP)."
+      namespace   = "AWS/Lambda"
+      metric      = "Errors"
+      dimensions  = { FunctionName = var.function_name }
+      threshold   = var.function_errors_threshold
+    }
+    function-throttles = {
+      description = "Invocations of ${var.function_name} were throttled: clients saw errors. Raise reserved concurrency or the account's concurrency limit."
+      namespace   = "AWS/Lambda"
+      metric      = "Throttles"
+      dimensions  = { FunctionName = var.function_name }
+      threshold   = var.function_throttles_threshold
+    }
+  }
 }
 
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  alarm_name          = "${var.name}-function-errors"
-  alarm_description   = "The function ${var.function_name} failed invocations (crash, timeout, init failure such as a bad VMAP)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = var.function_name }
-  statistic           = "Sum"
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.function_errors_threshold
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-}
+resource "aws_cloudwatch_metric_alarm" "count" {
+  for_each = local.count_alarms
 
-resource "aws_cloudwatch_metric_alarm" "function_throttles" {
-  alarm_name          = "${var.name}-function-throttles"
-  alarm_description   = "Invocations of ${var.function_name} were throttled: clients saw errors. Raise reserved concurrency or the account's concurrency limit."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = var.function_name }
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
   statistic           = "Sum"
   period              = var.period_seconds
   evaluation_periods  = var.evaluation_periods
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.function_throttles_threshold
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions

@@ -5,12 +5,10 @@ output "dashboard_name" {
 
 output "alarm_names" {
   description = "Names of the alarms: access point 4xx rate and 5xx, function errors and throttles."
-  value = [
-    aws_cloudwatch_metric_alarm.olap_4xx_rate.alarm_name,
-    aws_cloudwatch_metric_alarm.olap_5xx.alarm_name,
-    aws_cloudwatch_metric_alarm.function_errors.alarm_name,
-    aws_cloudwatch_metric_alarm.function_throttles.alarm_name,
-  ]
+  value = concat(
+    [aws_cloudwatch_metric_alarm.olap_4xx_rate.alarm_name],
+    [for k in ["olap-5xx", "function-errors", "function-throttles"] : aws_cloudwatch_metric_alarm.count[k].alarm_name],
+  )
 }
 
 output "metric_namespace" {
