@@ -35,8 +35,8 @@ func TestModeString(t *testing.T) {
 		{0, "----------"},
 	}
 	for _, tt := range tests {
-		if got := modeString(tt.mode); got != tt.want {
-			t.Errorf("modeString(%v) = %s, want %s", tt.mode, got, tt.want)
+		if got := squash.LsMode(tt.mode); got != tt.want {
+			t.Errorf("squash.LsMode(%v) = %s, want %s", tt.mode, got, tt.want)
 		}
 	}
 }

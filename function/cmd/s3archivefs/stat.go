@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"text/tabwriter"
 	"time"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/squash"
 )
 
 func statCommand() *command {
@@ -49,7 +51,7 @@ Examples:
 				tw := tabwriter.NewWriter(e.stdout, 0, 8, 1, ' ', 0)
 				fmt.Fprintf(tw, "path:\t%s\n", display)
 				fmt.Fprintf(tw, "type:\t%s\n", typeName(ent.Mode))
-				fmt.Fprintf(tw, "mode:\t%s (%04o)\n", modeString(ent.Mode), unixPerm(ent.Mode))
+				fmt.Fprintf(tw, "mode:\t%s (%04o)\n", squash.LsMode(ent.Mode), unixPerm(ent.Mode))
 				fmt.Fprintf(tw, "uid:\t%d\n", ent.UID)
 				fmt.Fprintf(tw, "gid:\t%d\n", ent.GID)
 				fmt.Fprintf(tw, "size:\t%d\n", entrySize(ent))

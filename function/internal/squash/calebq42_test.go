@@ -137,7 +137,7 @@ func settle(t *testing.T, ours *squash.Archive, archivePath, src string, dispute
 			t.Fatal(err)
 		}
 		l, ok := truth[p]
-		if !ok || modeString(e.Mode) != l.Mode || e.Target != l.Target {
+		if !ok || squash.LsMode(e.Mode) != l.Mode || e.Target != l.Target {
 			t.Errorf("%q: unsquashfs says %+v, we say %v -> %q", p, l, e.Mode, e.Target)
 			continue
 		}

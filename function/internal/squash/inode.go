@@ -303,3 +303,43 @@ func (m *metaReader) pos() (int64, int) {
 	}
 	return m.cur, m.off
 }
+
+// LsMode renders a mode as ls -l (and unsquashfs -lln) does, with setuid,
+// setgid and sticky bits in the execute columns.
+func LsMode(m fs.FileMode) string {
+	b := []byte("----------")
+	switch {
+	case m.IsDir():
+		b[0] = 'd'
+	case m&fs.ModeSymlink != 0:
+		b[0] = 'l'
+	case m&fs.ModeCharDevice != 0:
+		b[0] = 'c'
+	case m&fs.ModeDevice != 0:
+		b[0] = 'b'
+	case m&fs.ModeNamedPipe != 0:
+		b[0] = 'p'
+	case m&fs.ModeSocket != 0:
+		b[0] = 's'
+	}
+	const rwx = "rwxrwxrwx"
+	for i := range 9 {
+		if m&(1<<(8-i)) != 0 {
+			b[1+i] = rwx[i]
+		}
+	}
+	special := func(pos int, set bool, lower, upper byte) {
+		if !set {
+			return
+		}
+		if b[pos] == 'x' {
+			b[pos] = lower
+		} else {
+			b[pos] = upper
+		}
+	}
+	special(3, m&fs.ModeSetuid != 0, 's', 'S')
+	special(6, m&fs.ModeSetgid != 0, 's', 'S')
+	special(9, m&fs.ModeSticky != 0, 't', 'T')
+	return string(b)
+}

@@ -73,36 +73,6 @@ func openArchive(t testing.TB, p string, opts squash.Options) (*squash.Archive, 
 	return a, cr
 }
 
-func modeString(m fs.FileMode) string {
-	// ls -l style, as unsquashfs prints it.
-	var b [10]byte
-	switch {
-	case m.IsDir():
-		b[0] = 'd'
-	case m&fs.ModeSymlink != 0:
-		b[0] = 'l'
-	case m&fs.ModeCharDevice != 0:
-		b[0] = 'c'
-	case m&fs.ModeDevice != 0:
-		b[0] = 'b'
-	case m&fs.ModeNamedPipe != 0:
-		b[0] = 'p'
-	case m&fs.ModeSocket != 0:
-		b[0] = 's'
-	default:
-		b[0] = '-'
-	}
-	const rwx = "rwxrwxrwx"
-	for i := range 9 {
-		if m&(1<<(8-i)) != 0 {
-			b[1+i] = rwx[i]
-		} else {
-			b[1+i] = '-'
-		}
-	}
-	return string(b[:])
-}
-
 // checkArchive compares the archive with unsquashfs's listing and the
 // source tree: every entry's attributes, every directory's listing, every
 // regular file read whole and at seeded random ranges.
@@ -122,7 +92,7 @@ func checkArchive(t *testing.T, archive, src string, rangesPerFile int) {
 			t.Errorf("lstat %q: %v", w.Path, err)
 			continue
 		}
-		if got := modeString(e.Mode); got != w.Mode {
+		if got := squash.LsMode(e.Mode); got != w.Mode {
 			t.Errorf("%q: mode %s, want %s", w.Path, got, w.Mode)
 		}
 		if e.UID != w.UID || e.GID != w.GID {
