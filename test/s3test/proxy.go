@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -28,7 +30,29 @@ const (
 	// ShortBody forwards the request, announces the full Content-Length,
 	// sends half of the body and closes the connection.
 	ShortBody
+	// ResetBeforeHeaders resets the connection before any response byte.
+	ResetBeforeHeaders
+	// ResetAfterHeaders forwards the request, sends the status line and
+	// headers, and resets the connection before the first body byte.
+	ResetAfterHeaders
+	// StallHeaders holds the response back for the fault's StallFor (or
+	// until the client goes away), then forwards it whole.
+	StallHeaders
+	// StallBody sends the headers and half of the body, holds the rest
+	// back for StallFor (or until the client goes away), then sends it.
+	StallBody
+	// ShortRange turns a 206 into a shorter, self-consistent one: the first
+	// half of the range, with Content-Range and Content-Length to match.
+	// Other responses pass unchanged.
+	ShortRange
 )
+
+// AllFaults lists every kind, for randomised fault plans.
+var AllFaults = []FaultKind{SlowDown, InternalError, Reset, ShortBody,
+	ResetBeforeHeaders, ResetAfterHeaders, StallHeaders, StallBody, ShortRange}
+
+// defaultStall is how long a stall lasts when the fault does not say.
+const defaultStall = 10 * time.Second
 
 func (k FaultKind) String() string {
 	switch k {
@@ -40,17 +64,41 @@ func (k FaultKind) String() string {
 		return "Reset"
 	case ShortBody:
 		return "ShortBody"
+	case ResetBeforeHeaders:
+		return "ResetBeforeHeaders"
+	case ResetAfterHeaders:
+		return "ResetAfterHeaders"
+	case StallHeaders:
+		return "StallHeaders"
+	case StallBody:
+		return "StallBody"
+	case ShortRange:
+		return "ShortRange"
 	}
 	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Fault applies Kind to the next Times requests (0 means 1) whose method
-// is Method ("" any) and whose URL path contains Path ("" any).
+// is Method ("" any) and whose URL path contains Path ("" any). StallFor is
+// the length of a stall (default 10 s).
 type Fault struct {
-	Kind   FaultKind
-	Method string
-	Path   string
-	Times  int
+	Kind     FaultKind
+	Method   string
+	Path     string
+	Times    int
+	StallFor time.Duration
+}
+
+// RandomFaults faults each matching request with probability Rate, with a
+// kind drawn uniformly from Kinds (default AllFaults), from a generator
+// seeded with Seed so that a run can be repeated.
+type RandomFaults struct {
+	Rate     float64
+	Kinds    []FaultKind
+	Method   string // "" any
+	Path     string // "" any
+	Seed     uint64
+	StallFor time.Duration
 }
 
 func (f Fault) matches(r *http.Request) bool {
@@ -63,8 +111,9 @@ type Stats struct {
 	Requests map[string]int64
 	// BodyBytes counts response body bytes sent to clients.
 	BodyBytes int64
-	// Faults counts injected faults that fired.
+	// Faults counts injected faults that fired; ByKind splits them.
 	Faults int64
+	ByKind map[FaultKind]int64
 }
 
 // Total is the number of requests of any method.
@@ -85,6 +134,8 @@ type proxy struct {
 	mu     sync.Mutex
 	st     Stats
 	faults []Fault
+	random *RandomFaults
+	rng    *rand.Rand
 }
 
 func newProxy(backend string, latency time.Duration, bps int64) *proxy {
@@ -97,7 +148,7 @@ func newProxy(backend string, latency time.Duration, bps int64) *proxy {
 			DisableCompression:  true,
 			MaxIdleConnsPerHost: 64,
 		},
-		st: Stats{Requests: map[string]int64{}},
+		st: Stats{Requests: map[string]int64{}, ByKind: map[FaultKind]int64{}},
 	}
 }
 
@@ -105,17 +156,28 @@ func (p *proxy) stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.st
-	s.Requests = make(map[string]int64, len(p.st.Requests))
-	for k, v := range p.st.Requests {
-		s.Requests[k] = v
-	}
+	s.Requests = maps.Clone(p.st.Requests)
+	s.ByKind = maps.Clone(p.st.ByKind)
 	return s
 }
 
 func (p *proxy) resetStats() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.st = Stats{Requests: map[string]int64{}}
+	p.st = Stats{Requests: map[string]int64{}, ByKind: map[FaultKind]int64{}}
+}
+
+func (p *proxy) setRandom(r *RandomFaults) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.random, p.rng = nil, nil
+	if r != nil && r.Rate > 0 {
+		c := *r
+		if len(c.Kinds) == 0 {
+			c.Kinds = AllFaults
+		}
+		p.random, p.rng = &c, rand.New(rand.NewPCG(c.Seed, c.Seed^0x5eed))
+	}
 }
 
 func (p *proxy) inject(fs ...Fault) {
@@ -129,24 +191,34 @@ func (p *proxy) inject(fs ...Fault) {
 	}
 }
 
-// take counts r and returns the fault that applies to it, if any.
-func (p *proxy) take(r *http.Request) (FaultKind, bool) {
+// take counts r and returns the fault that applies to it, if any: a
+// queued one first, else a random draw.
+func (p *proxy) take(r *http.Request) (Fault, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.st.Requests[r.Method]++
 	for i := range p.faults {
-		f := &p.faults[i]
+		f := p.faults[i]
 		if !f.matches(r) {
 			continue
 		}
-		kind := f.Kind
-		if f.Times--; f.Times == 0 {
+		if p.faults[i].Times--; p.faults[i].Times == 0 {
 			p.faults = append(p.faults[:i], p.faults[i+1:]...)
 		}
 		p.st.Faults++
-		return kind, true
+		p.st.ByKind[f.Kind]++
+		return f, true
 	}
-	return 0, false
+	if rf := p.random; rf != nil {
+		f := Fault{Method: rf.Method, Path: rf.Path, StallFor: rf.StallFor}
+		if f.matches(r) && p.rng.Float64() < rf.Rate {
+			f.Kind = rf.Kinds[p.rng.IntN(len(rf.Kinds))]
+			p.st.Faults++
+			p.st.ByKind[f.Kind]++
+			return f, true
+		}
+	}
+	return Fault{}, false
 }
 
 func (p *proxy) addBytes(n int) {
@@ -160,13 +232,24 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !sleepCtx(r.Context(), p.latency) {
 		return
 	}
-	switch fault {
+	stall := fault.StallFor
+	if stall <= 0 {
+		stall = defaultStall
+	}
+	switch fault.Kind {
 	case SlowDown:
 		p.writeError(w, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
 		return
 	case InternalError:
 		p.writeError(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
 		return
+	case ResetBeforeHeaders:
+		hangUp(w, true)
+		return
+	case StallHeaders:
+		if !sleepCtx(r.Context(), stall) {
+			return
+		}
 	}
 
 	out := r.Clone(r.Context())
@@ -190,14 +273,75 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp.ContentLength >= 0 {
 		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
 	}
-	if faulted && (fault == Reset || fault == ShortBody) {
-		p.breakResponse(w, r, resp, fault)
-		return
+	hasBody := r.Method != http.MethodHead
+	half := int64(0)
+	if resp.ContentLength > 0 && hasBody {
+		half = resp.ContentLength / 2
 	}
-	w.WriteHeader(resp.StatusCode)
-	if r.Method != http.MethodHead {
+	if faulted {
+		switch fault.Kind {
+		case Reset, ShortBody:
+			p.breakResponse(w, r, resp, fault.Kind)
+			return
+		case ResetAfterHeaders:
+			w.WriteHeader(resp.StatusCode)
+			http.NewResponseController(w).Flush()
+			hangUp(w, true)
+			return
+		case StallBody:
+			w.WriteHeader(resp.StatusCode)
+			p.copyBody(r.Context(), w, resp.Body, half)
+			http.NewResponseController(w).Flush()
+			if !sleepCtx(r.Context(), stall) {
+				return
+			}
+		case ShortRange:
+			if shortenRange(w.Header(), resp, half) {
+				w.WriteHeader(resp.StatusCode)
+				p.copyBody(r.Context(), w, resp.Body, half)
+				return
+			}
+		}
+	}
+	if !faulted || fault.Kind != StallBody {
+		w.WriteHeader(resp.StatusCode)
+	}
+	if hasBody {
 		p.copyBody(r.Context(), w, resp.Body, -1)
 	}
+}
+
+// shortenRange rewrites the headers of a 206 of more than one byte to
+// announce only its first half bytes. It reports whether it did.
+func shortenRange(h http.Header, resp *http.Response, half int64) bool {
+	if resp.StatusCode != http.StatusPartialContent || half <= 0 {
+		return false
+	}
+	var first, last, size int64
+	if _, err := fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-%d/%d", &first, &last, &size); err != nil || last-first+1 != resp.ContentLength {
+		return false
+	}
+	h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, first+half-1, size))
+	h.Set("Content-Length", strconv.FormatInt(half, 10))
+	for k := range h {
+		if strings.HasPrefix(strings.ToLower(k), "x-amz-checksum-") {
+			h.Del(k) // a checksum of the whole object no longer applies
+		}
+	}
+	return true
+}
+
+// hangUp closes the client's connection under it; reset sends a TCP RST
+// instead of a FIN.
+func hangUp(w http.ResponseWriter, reset bool) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok && reset {
+		tc.SetLinger(0)
+	}
+	conn.Close()
 }
 
 // breakResponse sends half of the body, then resets or closes the
@@ -213,14 +357,7 @@ func (p *proxy) breakResponse(w http.ResponseWriter, r *http.Request, resp *http
 		p.copyBody(r.Context(), w, resp.Body, half)
 		rc.Flush()
 	}
-	conn, _, err := rc.Hijack()
-	if err != nil {
-		return
-	}
-	if tc, ok := conn.(*net.TCPConn); ok && fault == Reset {
-		tc.SetLinger(0) // close sends RST instead of FIN
-	}
-	conn.Close()
+	hangUp(w, fault == Reset)
 }
 
 // copyBody copies at most limit bytes (all when limit < 0), throttled.

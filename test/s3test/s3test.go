@@ -306,6 +306,10 @@ func (s *Server) ResetStats() { s.proxy.resetStats() }
 // InjectFaults queues faults: each applies to the next requests it matches.
 func (s *Server) InjectFaults(f ...Fault) { s.proxy.inject(f...) }
 
+// SetRandomFaults faults requests at random from now on, after any queued
+// faults; nil (or a zero Rate) stops it.
+func (s *Server) SetRandomFaults(r *RandomFaults) { s.proxy.setRandom(r) }
+
 // limitedBuffer keeps the first max bytes written to it.
 type limitedBuffer struct {
 	mu  sync.Mutex

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,4 +198,72 @@ func TestEnv(t *testing.T) {
 			t.Errorf("Env lacks %s", want)
 		}
 	}
+}
+
+func TestMoreFaults(t *testing.T) {
+	s := StartT(t, Options{})
+	ctx := t.Context()
+	if err := s.CreateBucket(ctx, "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	data := putRandom(t, s, "bkt", "k", 100_000, nil)
+	// A fresh connection per request: net/http silently retries a GET
+	// whose reused connection dies before the response, which would hide
+	// ResetBeforeHeaders.
+	c := s3.New(s.Client().Options(), func(o *s3.Options) {
+		o.HTTPClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	})
+	get := func(rng string) ([]byte, string, error) {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Range: aws.String(rng)}, noRetry)
+		if err != nil {
+			return nil, "", err
+		}
+		defer out.Body.Close()
+		b, err := io.ReadAll(out.Body)
+		return b, aws.ToString(out.ContentRange), err
+	}
+	const stall = 300 * time.Millisecond
+	for _, kind := range []FaultKind{ResetBeforeHeaders, ResetAfterHeaders} {
+		t.Run(kind.String(), func(t *testing.T) {
+			s.InjectFaults(Fault{Kind: kind, Method: "GET"})
+			if _, _, err := get("bytes=0-99999"); err == nil {
+				t.Fatal("faulted request succeeded")
+			}
+			if got, _, err := get("bytes=0-99999"); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("after the fault: err %v, equal %v", err, bytes.Equal(got, data))
+			}
+		})
+	}
+	for _, kind := range []FaultKind{StallHeaders, StallBody} {
+		t.Run(kind.String(), func(t *testing.T) {
+			s.InjectFaults(Fault{Kind: kind, Method: "GET", StallFor: stall})
+			start := time.Now()
+			got, _, err := get("bytes=0-99999")
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("stalled request: err %v, equal %v", err, bytes.Equal(got, data))
+			}
+			if d := time.Since(start); d < stall {
+				t.Errorf("answered after %v, want a stall of at least %v", d, stall)
+			}
+		})
+	}
+	t.Run("ShortRange", func(t *testing.T) {
+		s.InjectFaults(Fault{Kind: ShortRange, Method: "GET"})
+		got, cr, err := get("bytes=1000-2999")
+		if err != nil || cr != "bytes 1000-1999/100000" || !bytes.Equal(got, data[1000:2000]) {
+			t.Fatalf("short range: err %v, Content-Range %q, %d bytes (equal %v)", err, cr, len(got), bytes.Equal(got, data[1000:2000]))
+		}
+	})
+	t.Run("Random", func(t *testing.T) {
+		s.ResetStats()
+		s.SetRandomFaults(&RandomFaults{Rate: 0.5, Kinds: []FaultKind{SlowDown, ShortRange}, Seed: 1})
+		defer s.SetRandomFaults(nil)
+		for range 40 {
+			get("bytes=0-99")
+		}
+		st := s.Stats()
+		if st.Faults < 8 || st.Faults > 32 || st.ByKind[SlowDown]+st.ByKind[ShortRange] != st.Faults || st.Requests["GET"] != 40 {
+			t.Errorf("stats %+v: want about 20 of 40 GETs faulted, split between the two kinds", st)
+		}
+	})
 }

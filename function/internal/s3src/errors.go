@@ -130,7 +130,8 @@ var transientCodes = map[string]bool{
 }
 
 // retryable reports whether another attempt may succeed: 5xx, 429 and
-// throttling codes, connection failures, timeouts and short bodies; not
+// throttling codes, connection failures, timeouts, stalls and short bodies
+// (short 206s included); not
 // other 4xx, not a malformed response, not cancellation.
 func retryable(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errBadResponse) {
@@ -148,7 +149,7 @@ func retryable(err error) bool {
 	var short errShortBody
 	var send *smithyhttp.RequestSendError
 	var ne net.Error
-	return errors.As(err, &short) || errors.As(err, &send) || errors.As(err, &ne) ||
+	return errors.As(err, &short) || errors.As(err, &send) || errors.As(err, &ne) || errors.Is(err, errStalled) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }

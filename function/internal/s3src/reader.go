@@ -28,7 +28,9 @@ type rangeReader struct {
 	err  error // sticky
 }
 
-// open issues one GET for the bytes not yet read.
+// open issues one GET for the bytes not yet read. A well-formed answer
+// that covers less than asked (a short 206) is accepted: its bytes are
+// read, and the rest is fetched by the next attempt as for a broken body.
 func (r *rangeReader) open() error {
 	start, want := r.off+r.done, r.n-r.done
 	in := &s3.GetObjectInput{
@@ -40,29 +42,33 @@ func (r *rangeReader) open() error {
 		in.IfMatch = aws.String(r.etag)
 	}
 	reqstats.From(r.ctx).S3Requests.Add(1)
-	out, err := r.o.client.GetObject(r.ctx, in, sdkOptions)
+	w := newWatchdog(r.ctx, r.o.stall)
+	out, err := r.o.client.GetObject(w.ctx, in, sdkOptions)
 	if err != nil {
-		return err
+		w.stop()
+		return w.explain(err)
 	}
+	body := watchedBody{body: out.Body, w: w}
 	cr, err := contentRange(out.ContentRange, aws.ToInt64(out.ContentLength))
-	if err == nil && cr.start != start {
+	switch {
+	case err != nil:
+	case cr.start != start:
 		err = fmt.Errorf("%w: asked for bytes from %d, got from %d", errBadResponse, start, cr.start)
-	}
-	if err == nil && cr.n != want {
-		if cr.start+cr.n == cr.size {
-			err = fmt.Errorf("range [%d, %d) past the end of the %d-byte object: %w", r.off, r.off+r.n, cr.size, ErrInvalidRange)
-		} else {
-			err = fmt.Errorf("%w: asked for %d bytes, got %d", errBadResponse, want, cr.n)
-		}
+	case cr.n > want:
+		err = fmt.Errorf("%w: asked for %d bytes, got %d", errBadResponse, want, cr.n)
+	case cr.n < want && cr.start+cr.n == cr.size:
+		err = fmt.Errorf("range [%d, %d) past the end of the %d-byte object: %w", r.off, r.off+r.n, cr.size, ErrInvalidRange)
+	case cr.n == 0:
+		err = errShortBody{got: r.done, want: r.n, err: errShortRange}
 	}
 	if err != nil {
-		out.Body.Close()
+		body.Close()
 		return err
 	}
 	if r.etag == "" {
 		r.etag = aws.ToString(out.ETag)
 	}
-	r.body = out.Body
+	r.body = body
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -70,6 +71,7 @@ type Object struct {
 	attempts int
 	base     time.Duration
 	max      time.Duration
+	stall    time.Duration
 }
 
 // Option configures an Object.
@@ -83,14 +85,25 @@ func WithRetry(attempts int, base, max time.Duration) Option {
 	}
 }
 
+// WithStallTimeout sets how long an attempt may wait without progress (no
+// response headers, or no body bytes while a Read waits) before it is
+// abandoned and retried; at most 0 means the default of 2 s.
+func WithStallTimeout(d time.Duration) Option {
+	return func(o *Object) { o.stall = d }
+}
+
 // New returns the object bucket/key read through client. By default a read
-// makes up to 5 attempts with backoff from 50 ms up to 2 s.
+// makes up to 5 attempts with backoff from 50 ms up to 2 s, and an attempt
+// that makes no progress for 2 s is abandoned and retried.
 func New(client *s3.Client, bucket, key string, opts ...Option) *Object {
 	o := &Object{client: client, bucket: bucket, key: key, attempts: defaultAttempts, base: defaultBase, max: defaultMax}
 	for _, opt := range opts {
 		opt(o)
 	}
 	o.attempts = max(1, o.attempts)
+	if o.stall <= 0 {
+		o.stall = defaultStall
+	}
 	return o
 }
 
@@ -111,9 +124,11 @@ func (o *Object) Head(ctx context.Context) (Info, error) {
 	var used int
 	err := o.retry(ctx, "HEAD", &used, func() error {
 		reqstats.From(ctx).S3Requests.Add(1)
-		out, err := o.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &o.bucket, Key: &o.key}, sdkOptions)
+		w := newWatchdog(ctx, o.stall)
+		defer w.stop()
+		out, err := o.client.HeadObject(w.ctx, &s3.HeadObjectInput{Bucket: &o.bucket, Key: &o.key}, sdkOptions)
 		if err != nil {
-			return err
+			return w.explain(err)
 		}
 		info = newInfo(aws.ToInt64(out.ContentLength), out.ETag, out.LastModified, out.Metadata)
 		return nil
@@ -148,7 +163,7 @@ func (o *Object) GetRange(ctx context.Context, off, n int64) ([]byte, Info, erro
 	if off < 0 || n <= 0 || n > MaxSmallRead {
 		return nil, Info{}, fmt.Errorf("s3src: get %s: range off=%d n=%d (1..%d bytes): %w", o, off, n, MaxSmallRead, ErrInvalidRange)
 	}
-	data, _, info, err := o.getSmall(ctx, fmt.Sprintf("bytes=%d-%d", off, off+n-1))
+	data, _, info, err := o.getSmall(ctx, fmt.Sprintf("bytes=%d-%d", off, off+n-1), byteSpan{off: off, n: n})
 	return data, info, err
 }
 
@@ -160,18 +175,21 @@ func (o *Object) GetSuffix(ctx context.Context, n int64) (data []byte, start int
 	if n <= 0 || n > MaxSmallRead {
 		return nil, 0, Info{}, fmt.Errorf("s3src: get %s: suffix of %d bytes (1..%d): %w", o, n, MaxSmallRead, ErrInvalidRange)
 	}
-	return o.getSmall(ctx, fmt.Sprintf("bytes=-%d", n))
+	return o.getSmall(ctx, fmt.Sprintf("bytes=-%d", n), byteSpan{n: n, suffix: true})
 }
 
-func (o *Object) getSmall(ctx context.Context, rng string) (data []byte, start int64, info Info, err error) {
+func (o *Object) getSmall(ctx context.Context, rng string, want byteSpan) (data []byte, start int64, info Info, err error) {
 	var used int
 	err = o.retry(ctx, "GET", &used, func() error {
 		reqstats.From(ctx).S3Requests.Add(1)
-		out, err := o.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &o.bucket, Key: &o.key, Range: &rng}, sdkOptions)
+		w := newWatchdog(ctx, o.stall)
+		defer w.stop()
+		out, err := o.client.GetObject(w.ctx, &s3.GetObjectInput{Bucket: &o.bucket, Key: &o.key, Range: &rng}, sdkOptions)
 		if err != nil {
-			return err
+			return w.explain(err)
 		}
-		defer out.Body.Close()
+		body := watchedBody{body: out.Body, w: w}
+		defer body.Close()
 		cr, err := contentRange(out.ContentRange, aws.ToInt64(out.ContentLength))
 		if err != nil {
 			return err
@@ -179,8 +197,11 @@ func (o *Object) getSmall(ctx context.Context, rng string) (data []byte, start i
 		if cr.n > MaxSmallRead {
 			return fmt.Errorf("%w: server returned %d bytes for %s", errBadResponse, cr.n, rng)
 		}
+		if err := want.check(cr); err != nil {
+			return fmt.Errorf("%s: %w", rng, err)
+		}
 		buf := make([]byte, cr.n)
-		got, err := io.ReadFull(out.Body, buf)
+		got, err := io.ReadFull(body, buf)
 		reqstats.From(ctx).S3BytesIn.Add(int64(got))
 		if err != nil {
 			return errShortBody{got: int64(got), want: cr.n, err: err}
@@ -194,6 +215,40 @@ func (o *Object) getSmall(ctx context.Context, rng string) (data []byte, start i
 	}
 	return data, start, info, nil
 }
+
+// byteSpan is what a small read asked for: n bytes at off, or with suffix
+// the last n bytes.
+type byteSpan struct {
+	off, n int64
+	suffix bool
+}
+
+// check accepts an answer that covers the span, or all of it the object
+// holds. A well-formed but shorter answer (a 206 whose Content-Range stops
+// early) is a short body, retried like one.
+func (s byteSpan) check(cr byteRange) error {
+	end := cr.start + cr.n
+	var ok bool
+	if s.suffix {
+		if cr.n > s.n {
+			return fmt.Errorf("%w: asked for the last %d bytes, got %d", errBadResponse, s.n, cr.n)
+		}
+		ok = end == cr.size && (cr.n == s.n || cr.start == 0)
+	} else {
+		ok = cr.start == s.off && (cr.n == s.n || end == cr.size)
+		if cr.start != s.off || cr.n > s.n {
+			return fmt.Errorf("%w: asked for %d bytes at %d, got %d at %d", errBadResponse, s.n, s.off, cr.n, cr.start)
+		}
+	}
+	if !ok {
+		return errShortBody{got: cr.n, want: s.n, err: errShortRange}
+	}
+	return nil
+}
+
+// errShortRange is a self-consistent 206 that covers less than was asked:
+// the bytes it has are good, the rest must be fetched again.
+var errShortRange = errors.New("Content-Range covers less than the range asked for")
 
 // String names the object for messages.
 func (o *Object) String() string { return "s3://" + o.bucket + "/" + o.key }

@@ -240,7 +240,8 @@ func TestGetRangeAndSuffix(t *testing.T) {
 func TestRetries(t *testing.T) {
 	data := randomBytes(200_000, 6)
 	s := setup(t, "obj", data, nil)
-	o := New(s.Client(), bucket, "obj", fastRetry())
+	// Stalls last 1 s; the watchdog gives up on an attempt after 100 ms.
+	o := New(s.Client(), bucket, "obj", fastRetry(), WithStallTimeout(100*time.Millisecond))
 	ops := map[string]func(ctx context.Context) error{
 		"ReadRange": func(ctx context.Context) error {
 			got, err := readRange(ctx, o, 1000, 150_000, "")
@@ -268,17 +269,19 @@ func TestRetries(t *testing.T) {
 			return err
 		},
 	}
-	kinds := []s3test.FaultKind{s3test.SlowDown, s3test.InternalError, s3test.Reset, s3test.ShortBody}
+	kinds := []s3test.FaultKind{s3test.SlowDown, s3test.InternalError, s3test.Reset, s3test.ShortBody,
+		s3test.ResetAfterHeaders, s3test.StallHeaders, s3test.StallBody, s3test.ShortRange}
 	for name, op := range ops {
 		method := "GET"
 		if name == "Head" {
 			method = "HEAD"
 		}
 		for _, kind := range kinds {
-			if name == "Head" && (kind == s3test.ShortBody || kind == s3test.Reset) {
-				// A HEAD has no body to cut short, and a reset before any
-				// response is retried inside net/http on a reused
-				// connection, out of our count.
+			// A HEAD has no body to cut short, stall or shorten, and a
+			// reset before any response is retried inside net/http on a
+			// reused connection, out of our count (ResetBeforeHeaders is
+			// left out for the same reason).
+			if name == "Head" && kind != s3test.SlowDown && kind != s3test.InternalError && kind != s3test.StallHeaders {
 				continue
 			}
 			for _, tc := range []struct {
@@ -288,7 +291,7 @@ func TestRetries(t *testing.T) {
 			}{{2, true, 3}, {5, false, 5}} {
 				t.Run(name+"/"+kind.String()+"/"+map[bool]string{true: "recovers", false: "gives up"}[tc.wantOK], func(t *testing.T) {
 					s.ResetStats()
-					s.InjectFaults(s3test.Fault{Kind: kind, Method: method, Times: tc.faults})
+					s.InjectFaults(s3test.Fault{Kind: kind, Method: method, Times: tc.faults, StallFor: time.Second})
 					ctx, c := counted()
 					err := op(ctx)
 					if tc.wantOK && err != nil {
@@ -469,5 +472,52 @@ func TestNewClient(t *testing.T) {
 	}
 	if c.Options().UsePathStyle {
 		t.Error("path style without an endpoint override")
+	}
+}
+
+// A short but self-consistent 206 is not fatal: its bytes are kept and the
+// rest is fetched by the next attempt.
+func TestShortRangeResumed(t *testing.T) {
+	data := randomBytes(300_000, 13)
+	s := setup(t, "obj", data, nil)
+	o := New(s.Client(), bucket, "obj", fastRetry())
+	s.InjectFaults(s3test.Fault{Kind: s3test.ShortRange, Method: "GET"})
+	ctx, c := counted()
+	got, err := readRange(ctx, o, 1000, 200_000, "")
+	if err != nil || !bytes.Equal(got, data[1000:201_000]) {
+		t.Fatalf("err %v, equal %v", err, bytes.Equal(got, data[1000:201_000]))
+	}
+	if c.S3Requests.Load() != 2 || c.S3BytesIn.Load() != 200_000 {
+		t.Errorf("%d requests, %d bytes in; want 2 requests (the rest resumed) and exactly 200000 bytes", c.S3Requests.Load(), c.S3BytesIn.Load())
+	}
+}
+
+// The watchdog times S3, not the reader: a consumer that pauses longer
+// than the stall timeout between reads does not cause a retry.
+func TestSlowConsumerIsNoStall(t *testing.T) {
+	data := randomBytes(300_000, 14)
+	s := setup(t, "obj", data, nil)
+	o := New(s.Client(), bucket, "obj", fastRetry(), WithStallTimeout(100*time.Millisecond))
+	ctx, c := counted()
+	rc, err := o.ReadRange(ctx, 0, int64(len(data)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var got []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := rc.Read(buf)
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	if !bytes.Equal(got, data) || c.S3Requests.Load() != 1 {
+		t.Errorf("equal %v, %d requests; want the bytes in 1 request", bytes.Equal(got, data), c.S3Requests.Load())
 	}
 }
