@@ -22,6 +22,8 @@ import (
 	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/s3archivefs/s3archivefs/function/sigv4"
 )
 
 // DefaultTimeout is Object Lambda's limit for the function to answer.
@@ -67,8 +69,8 @@ type Config struct {
 // Endpoint is the local Object Lambda access point; it is an http.Handler.
 type Endpoint struct {
 	cfg      Config
-	clients  *Verifier // what users sign with, service s3
-	function *Verifier // the function role, service s3-object-lambda
+	clients  *sigv4.Verifier // what users sign with, service s3
+	function *sigv4.Verifier // the function role, service s3-object-lambda
 	signer   *v4.Signer
 	upstream *url.URL
 	httpc    *http.Client
@@ -112,8 +114,8 @@ func New(cfg Config) (*Endpoint, error) {
 	}
 	e := &Endpoint{
 		cfg:      cfg,
-		clients:  &Verifier{Region: cfg.Region, Keys: map[string]string{cfg.AccessKeyID: cfg.SecretAccessKey}, Now: cfg.Now},
-		function: &Verifier{Region: cfg.Region, Keys: map[string]string{cfg.Upstream.AccessKeyID: cfg.Upstream.SecretAccessKey}, Now: cfg.Now},
+		clients:  &sigv4.Verifier{Region: cfg.Region, Keys: sigv4.StaticKeys{cfg.AccessKeyID: cfg.SecretAccessKey}, Now: cfg.Now},
+		function: &sigv4.Verifier{Region: cfg.Region, Keys: sigv4.StaticKeys{cfg.Upstream.AccessKeyID: cfg.Upstream.SecretAccessKey}, Now: cfg.Now},
 		signer:   v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }),
 		upstream: up,
 		httpc: &http.Client{

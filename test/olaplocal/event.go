@@ -12,15 +12,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/s3archivefs/s3archivefs/function/sigv4"
 )
 
 // presignExpiry is how long an event's inputS3Url stays valid.
 const presignExpiry = "3600"
-
-// authQuery are the query parameters of presigned requests, left out of the
-// event's userRequest.url as S3 Object Lambda does.
-var authQuery = map[string]bool{"X-Amz-Algorithm": true, "X-Amz-Credential": true, "X-Amz-Date": true,
-	"X-Amz-Expires": true, "X-Amz-SignedHeaders": true, "X-Amz-Signature": true, "X-Amz-Security-Token": true}
 
 // authHeaders are left out of userRequest.headers.
 var authHeaders = map[string]bool{"Authorization": true, "X-Amz-Security-Token": true}
@@ -28,7 +25,7 @@ var authHeaders = map[string]bool{"Authorization": true, "X-Amz-Security-Token":
 // event builds the Object Lambda event for op ("GetObject", "HeadObject",
 // "ListObjects" or "ListObjectsV2") on key, in the documented shape (see
 // "Event context format and usage" in the S3 user guide).
-func (e *Endpoint) event(ctx context.Context, r *http.Request, reqID string, s *Signed, op, key string, get *pendingGet) ([]byte, error) {
+func (e *Endpoint) event(ctx context.Context, r *http.Request, reqID string, s *sigv4.Signed, op, key string, get *pendingGet) ([]byte, error) {
 	input, err := e.presign(ctx, r, op, key)
 	if err != nil {
 		return nil, err
@@ -78,18 +75,11 @@ func (e *Endpoint) userRequest(r *http.Request, key string) events.S3ObjectLambd
 	if key != "" {
 		path += "/" + key
 	}
-	u := url.URL{Scheme: "http", Host: r.Host, Path: path, RawPath: awsEscape(path, true)}
+	u := url.URL{Scheme: "http", Host: r.Host, Path: path, RawPath: sigv4.Escape(path, true)}
 	if r.TLS != nil {
 		u.Scheme = "https"
 	}
-	var kept []string
-	for _, part := range strings.Split(r.URL.RawQuery, "&") {
-		name, _, _ := strings.Cut(part, "=")
-		if part != "" && !authQuery[unescapeLoose(name)] {
-			kept = append(kept, part)
-		}
-	}
-	u.RawQuery = strings.Join(kept, "&")
+	u.RawQuery = sigv4.WithoutAuthQuery(r.URL.RawQuery)
 	headers := map[string]string{"Host": r.Host}
 	for name, vals := range r.Header {
 		if !authHeaders[name] {
@@ -120,7 +110,7 @@ func (e *Endpoint) presign(ctx context.Context, r *http.Request, op, key string)
 		}
 	default:
 		for k, vs := range r.URL.Query() {
-			if !authQuery[k] {
+			if !sigv4.IsAuthParam(k) {
 				q[k] = vs
 			}
 		}
@@ -128,14 +118,14 @@ func (e *Endpoint) presign(ctx context.Context, r *http.Request, op, key string)
 	q.Set("X-Amz-Expires", presignExpiry)
 	u := *e.upstream
 	u.Path = strings.TrimSuffix(e.upstream.Path, "/") + path
-	u.RawPath = strings.TrimSuffix(e.upstream.EscapedPath(), "/") + awsEscape(path, true)
+	u.RawPath = strings.TrimSuffix(e.upstream.EscapedPath(), "/") + sigv4.Escape(path, true)
 	u.RawQuery = encodeSorted(q)
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		return "", fmt.Errorf("olaplocal: presign %s: %w", op, err)
 	}
 	creds := aws.Credentials{AccessKeyID: e.cfg.Upstream.AccessKeyID, SecretAccessKey: e.cfg.Upstream.SecretAccessKey}
-	signed, _, err := e.signer.PresignHTTP(ctx, creds, req, unsignedPayload, "s3", e.cfg.Region, e.cfg.Now())
+	signed, _, err := e.signer.PresignHTTP(ctx, creds, req, sigv4.UnsignedPayload, "s3", e.cfg.Region, e.cfg.Now())
 	if err != nil {
 		return "", fmt.Errorf("olaplocal: presign %s: %w", op, err)
 	}
@@ -152,7 +142,7 @@ func encodeSorted(q url.Values) string {
 	var parts []string
 	for _, k := range keys {
 		for _, v := range q[k] {
-			parts = append(parts, awsEscape(k, false)+"="+awsEscape(v, false))
+			parts = append(parts, sigv4.Escape(k, false)+"="+sigv4.Escape(v, false))
 		}
 	}
 	return strings.Join(parts, "&")

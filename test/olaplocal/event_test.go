@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3archivefs/s3archivefs/function/sigv4"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden event files")
@@ -68,7 +70,7 @@ func TestEvents(t *testing.T) {
 			for k, v := range tc.headers {
 				req.Header.Set(k, v)
 			}
-			signReq(t, req, DefaultSecretKey, time.Now(), DefaultRegion, "s3", emptySHA256)
+			signReq(t, req, DefaultSecretKey, time.Now(), DefaultRegion, "s3", sigv4.EmptySHA256)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)

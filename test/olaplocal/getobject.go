@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/s3archivefs/s3archivefs/function/sigv4"
 )
 
 // pendingGet is a GetObject waiting for the function's
@@ -50,7 +52,7 @@ func (e *Endpoint) lookup(token string) *pendingGet {
 
 // getObject invokes the function and answers the client with what the
 // function sends through WriteGetObjectResponse, streamed as it arrives.
-func (e *Endpoint) getObject(w http.ResponseWriter, r *http.Request, reqID string, s *Signed, key string) {
+func (e *Endpoint) getObject(w http.ResponseWriter, r *http.Request, reqID string, s *sigv4.Signed, key string) {
 	p := &pendingGet{route: "io-local-" + randomHex(4), token: randomHex(32),
 		arrived: make(chan *wgorCall), gone: make(chan struct{})}
 	e.register(p)
@@ -190,7 +192,7 @@ func (e *Endpoint) writeGetObjectResponse(w http.ResponseWriter, r *http.Request
 		writeError(w, r, reqID, s3err(http.StatusBadRequest, "InvalidToken", "The request token has already been used."))
 		return
 	}
-	body, length, serr := requestBody(r, s)
+	body, length, serr := s.Body(r)
 	if serr != nil {
 		writeError(w, r, reqID, serr)
 		return
@@ -213,24 +215,4 @@ func (e *Endpoint) writeGetObjectResponse(w http.ResponseWriter, r *http.Request
 	w.Header().Set("x-amz-request-id", reqID)
 	w.Header().Set("x-amz-id-2", hostID(reqID))
 	w.WriteHeader(http.StatusOK)
-}
-
-// requestBody returns r's payload decoded and checked according to the
-// signed payload mode, and its length (-1 if unknown).
-func requestBody(r *http.Request, s *Signed) (io.Reader, int64, *Error) {
-	switch s.PayloadHash {
-	case unsignedPayload:
-		return r.Body, r.ContentLength, nil
-	case streamingSigned, streamingSignedTrailer, streamingUnsignedTrail:
-		n := int64(-1)
-		if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
-			var err error
-			if n, err = strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
-				return nil, 0, s3err(http.StatusBadRequest, "InvalidArgument", "x-amz-decoded-content-length is not a number")
-			}
-		}
-		return newChunkedReader(r.Body, s, n), n, nil
-	default:
-		return newHashCheckReader(r.Body, s.PayloadHash), r.ContentLength, nil
-	}
 }

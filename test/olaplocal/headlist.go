@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/s3archivefs/s3archivefs/function/sigv4"
 )
 
 // headResult is the function's documented answer to a HeadObject event.
@@ -68,7 +70,7 @@ type commonPrefix struct {
 
 // runJSON invokes the function and decodes its JSON answer into v; it
 // answers the client itself when that fails.
-func (e *Endpoint) runJSON(w http.ResponseWriter, r *http.Request, reqID string, s *Signed, op, key string, v any) bool {
+func (e *Endpoint) runJSON(w http.ResponseWriter, r *http.Request, reqID string, s *sigv4.Signed, op, key string, v any) bool {
 	ev, err := e.event(r.Context(), r, reqID, s, op, key, nil)
 	if err != nil {
 		writeError(w, r, reqID, s3err(http.StatusInternalServerError, "InternalError", err.Error()))
@@ -91,7 +93,7 @@ func (e *Endpoint) runJSON(w http.ResponseWriter, r *http.Request, reqID string,
 func validStatus(code int) bool { return code >= 100 && code <= 599 }
 
 // headObject answers HeadObject from the function's statusCode and headers.
-func (e *Endpoint) headObject(w http.ResponseWriter, r *http.Request, reqID string, s *Signed, key string) {
+func (e *Endpoint) headObject(w http.ResponseWriter, r *http.Request, reqID string, s *sigv4.Signed, key string) {
 	var res headResult
 	if !e.runJSON(w, r, reqID, s, "HeadObject", key, &res) {
 		return
@@ -149,7 +151,7 @@ func scalar(raw json.RawMessage) (string, bool) {
 
 // listObjects answers ListObjects or ListObjectsV2 from the function's
 // listResultXml (sent as is) or listBucketResult (rendered as S3's XML).
-func (e *Endpoint) listObjects(w http.ResponseWriter, r *http.Request, reqID string, s *Signed, op string) {
+func (e *Endpoint) listObjects(w http.ResponseWriter, r *http.Request, reqID string, s *sigv4.Signed, op string) {
 	var res listResult
 	if !e.runJSON(w, r, reqID, s, op, "", &res) {
 		return

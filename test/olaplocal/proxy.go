@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/s3archivefs/s3archivefs/function/sigv4"
 )
 
 // hopHeaders are not forwarded, nor the client's auth: the request is
@@ -21,7 +23,7 @@ var hopHeaders = map[string]bool{"Authorization": true, "X-Amz-Date": true, "X-A
 // server, as an Object Lambda access point sends it to its supporting
 // access point: requests on the endpoint's bucket go to the supporting
 // bucket, any other bucket is left as named.
-func (e *Endpoint) passthrough(w http.ResponseWriter, r *http.Request, reqID string, s *Signed, bucket, key string) {
+func (e *Endpoint) passthrough(w http.ResponseWriter, r *http.Request, reqID string, s *sigv4.Signed, bucket, key string) {
 	target := bucket
 	if bucket == e.cfg.Bucket {
 		target = e.cfg.Upstream.Bucket
@@ -32,25 +34,18 @@ func (e *Endpoint) passthrough(w http.ResponseWriter, r *http.Request, reqID str
 	}
 	u := *e.upstream
 	u.Path = strings.TrimSuffix(e.upstream.Path, "/") + path
-	u.RawPath = strings.TrimSuffix(e.upstream.EscapedPath(), "/") + awsEscape(path, true)
-	var kept []string
-	for _, part := range strings.Split(r.URL.RawQuery, "&") {
-		name, _, _ := strings.Cut(part, "=")
-		if part != "" && !authQuery[unescapeLoose(name)] {
-			kept = append(kept, part)
-		}
-	}
-	u.RawQuery = strings.Join(kept, "&")
+	u.RawPath = strings.TrimSuffix(e.upstream.EscapedPath(), "/") + sigv4.Escape(path, true)
+	u.RawQuery = sigv4.WithoutAuthQuery(r.URL.RawQuery)
 
 	payload := s.PayloadHash
 	body, length := io.Reader(r.Body), r.ContentLength
 	drop := map[string]bool{}
 	switch payload {
-	case streamingSigned, streamingSignedTrailer:
+	case sigv4.StreamingSigned, sigv4.StreamingSignedTrailer:
 		// Chunk signatures chain from the client's signature, so they
 		// cannot survive re-signing: check them here, send plain bytes.
 		var serr *Error
-		if body, length, serr = requestBody(r, s); serr != nil {
+		if body, length, serr = s.Body(r); serr != nil {
 			writeError(w, r, reqID, serr)
 			return
 		}
@@ -65,13 +60,13 @@ func (e *Endpoint) passthrough(w http.ResponseWriter, r *http.Request, reqID str
 		}
 		defer spool.Close()
 		body = spool
-		payload = unsignedPayload
+		payload = sigv4.UnsignedPayload
 		drop = map[string]bool{"X-Amz-Decoded-Content-Length": true, "X-Amz-Trailer": true, "Content-Encoding": true}
-	case streamingUnsignedTrail:
+	case sigv4.StreamingUnsignedTrail:
 		// No chunk signatures: the S3 server decodes it and checks the trailer.
 	}
 	if s.Presigned {
-		payload = unsignedPayload
+		payload = sigv4.UnsignedPayload
 	}
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), body)
 	if err != nil {

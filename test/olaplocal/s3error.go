@@ -4,25 +4,17 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+
+	"github.com/s3archivefs/s3archivefs/function/sigv4"
 )
 
-// Error is an S3 error answer: the HTTP status and the XML body S3 sends.
-type Error struct {
-	Status  int
-	Code    string
-	Message string
-	// Extra elements S3 adds for some codes (Key, Region, StringToSign...), in order.
-	Extra [][2]string
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+// Error is an S3 error answer: the HTTP status, the code and message, and
+// extra elements. It is the verifier's type, so its errors go out as they are.
+type Error = sigv4.Error
 
 func s3err(status int, code, msg string, extra ...[2]string) *Error {
 	return &Error{Status: status, Code: code, Message: msg, Extra: extra}
 }
-
-// errAccessDenied is S3's answer to a request it will not authorise.
-func errAccessDenied(msg string) *Error { return s3err(http.StatusForbidden, "AccessDenied", msg) }
 
 // The errors S3 Object Lambda answers when the function misbehaves.
 func errLambdaRuntime(msg string) *Error {

@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3archivefs/s3archivefs/function/sigv4"
 )
 
 const awsCLI = "/usr/bin/aws"
@@ -40,7 +42,7 @@ func inProcess(t *testing.T, st **stack) func(ctx context.Context, raw []byte) (
 			req.Header.Set("x-amz-request-route", ev.GetObjectContext.OutputRoute)
 			req.Header.Set("x-amz-request-token", ev.GetObjectContext.OutputToken)
 			req.Header.Set("x-amz-fwd-header-Content-Type", "text/plain")
-			signReq(t, req, DefaultSecretKey, time.Now(), DefaultRegion, "s3-object-lambda", unsignedPayload)
+			signReq(t, req, DefaultSecretKey, time.Now(), DefaultRegion, "s3-object-lambda", sigv4.UnsignedPayload)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				return nil, err
@@ -75,7 +77,7 @@ func presignReq(t *testing.T, req *http.Request, at time.Time, expires string) s
 	q.Set("X-Amz-Expires", expires)
 	req.URL.RawQuery = q.Encode()
 	creds := aws.Credentials{AccessKeyID: DefaultAccessKey, SecretAccessKey: DefaultSecretKey}
-	u, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }).PresignHTTP(context.Background(), creds, req, unsignedPayload, "s3", DefaultRegion, at)
+	u, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }).PresignHTTP(context.Background(), creds, req, sigv4.UnsignedPayload, "s3", DefaultRegion, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,41 +99,41 @@ func TestSigV4(t *testing.T) {
 	}{
 		{"header auth", func() *http.Request {
 			r, _ := http.NewRequest("GET", list, nil)
-			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", emptySHA256)
+			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", sigv4.EmptySHA256)
 			return r
 		}, 200, ""},
 		{"unsigned payload", func() *http.Request {
 			r, _ := http.NewRequest("GET", list, nil)
-			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", unsignedPayload)
+			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", sigv4.UnsignedPayload)
 			return r
 		}, 200, ""},
 		{"wrong secret", func() *http.Request {
 			r, _ := http.NewRequest("GET", list, nil)
-			signReq(t, r, "not-the-secret", now, DefaultRegion, "s3", emptySHA256)
+			signReq(t, r, "not-the-secret", now, DefaultRegion, "s3", sigv4.EmptySHA256)
 			return r
 		}, 403, "SignatureDoesNotMatch"},
 		{"unknown key", func() *http.Request {
 			r, _ := http.NewRequest("GET", list, nil)
-			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", emptySHA256)
+			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", sigv4.EmptySHA256)
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "Credential="+DefaultAccessKey, "Credential=AKIDUNKNOWN", 1))
 			return r
 		}, 403, "InvalidAccessKeyId"},
 		{"tampered query", func() *http.Request {
 			r, _ := http.NewRequest("GET", list, nil)
-			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", emptySHA256)
+			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", sigv4.EmptySHA256)
 			r.URL.RawQuery = "list-type=2&prefix=b"
 			return r
 		}, 403, "SignatureDoesNotMatch"},
 		{"tampered header", func() *http.Request {
 			r, _ := http.NewRequest("GET", list, nil)
 			r.Header.Set("X-Amz-Request-Payer", "requester")
-			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", emptySHA256)
+			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", sigv4.EmptySHA256)
 			r.Header.Set("X-Amz-Request-Payer", "someone-else")
 			return r
 		}, 403, "SignatureDoesNotMatch"},
 		{"unsigned amz header", func() *http.Request {
 			r, _ := http.NewRequest("GET", list, nil)
-			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", emptySHA256)
+			signReq(t, r, DefaultSecretKey, now, DefaultRegion, "s3", sigv4.EmptySHA256)
 			r.Header.Set("X-Amz-Expected-Bucket-Owner", "111122223333")
 			return r
 		}, 403, "AccessDenied"},
@@ -141,12 +143,12 @@ func TestSigV4(t *testing.T) {
 		}, 403, "AccessDenied"},
 		{"wrong region", func() *http.Request {
 			r, _ := http.NewRequest("GET", list, nil)
-			signReq(t, r, DefaultSecretKey, now, "eu-west-1", "s3", emptySHA256)
+			signReq(t, r, DefaultSecretKey, now, "eu-west-1", "s3", sigv4.EmptySHA256)
 			return r
 		}, 400, "AuthorizationHeaderMalformed"},
 		{"clock skew", func() *http.Request {
 			r, _ := http.NewRequest("GET", list, nil)
-			signReq(t, r, DefaultSecretKey, now.Add(-time.Hour), DefaultRegion, "s3", emptySHA256)
+			signReq(t, r, DefaultSecretKey, now.Add(-time.Hour), DefaultRegion, "s3", sigv4.EmptySHA256)
 			return r
 		}, 403, "RequestTimeTooSkewed"},
 		{"no content sha256", func() *http.Request {

@@ -1,7 +1,8 @@
-package olaplocal
+package sigv4
 
 import (
 	"bufio"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,6 +13,29 @@ import (
 	"strconv"
 	"strings"
 )
+
+// Body returns r's payload decoded and checked according to the payload
+// mode s was signed with, and its length (-1 if unknown). A signed hash is
+// compared at the end of the body, every aws-chunked chunk signature
+// before the chunk's bytes are released: a failed check is a read error
+// of type *Error.
+func (s *Signed) Body(r *http.Request) (io.Reader, int64, *Error) {
+	switch s.PayloadHash {
+	case UnsignedPayload:
+		return r.Body, r.ContentLength, nil
+	case StreamingSigned, StreamingSignedTrailer, StreamingUnsignedTrail:
+		n := int64(-1)
+		if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
+			var err error
+			if n, err = strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
+				return nil, 0, s3err(http.StatusBadRequest, "InvalidArgument", "x-amz-decoded-content-length is not a number")
+			}
+		}
+		return newChunkedReader(r.Body, s, n), n, nil
+	default:
+		return newHashCheckReader(r.Body, s.PayloadHash), r.ContentLength, nil
+	}
+}
 
 // maxChunk bounds one aws-chunked chunk: a signed chunk is held whole until
 // its signature checks out, so a hostile size must not allocate much.
@@ -34,7 +58,7 @@ type chunkedReader struct {
 
 func newChunkedReader(body io.Reader, s *Signed, decodedLength int64) *chunkedReader {
 	c := &chunkedReader{br: bufio.NewReaderSize(body, 64<<10), want: decodedLength}
-	if s.PayloadHash != streamingUnsignedTrail {
+	if s.PayloadHash != StreamingUnsignedTrail {
 		c.signed, c.prevSig = s, s.signature
 	}
 	return c
@@ -85,9 +109,7 @@ func (c *chunkedReader) next() error {
 		if !ok {
 			return errChunkSig
 		}
-		sts := "AWS4-HMAC-SHA256-PAYLOAD\n" + c.signed.amzDate + "\n" + c.signed.scope + "\n" +
-			c.prevSig + "\n" + emptySHA256 + "\n" + hexSHA256(c.buf)
-		if want := hex.EncodeToString(hmacSHA256(c.signed.key, sts)); want != sig {
+		if want := ChunkSignature(c.signed.key, c.signed.amzDate, c.signed.scope, c.prevSig, c.buf); !hmac.Equal([]byte(want), []byte(sig)) {
 			return errChunkSig
 		}
 		c.prevSig = sig
@@ -132,6 +154,15 @@ func (c *chunkedReader) line() (string, error) {
 		return "", errIncompleteBody("aws-chunked body truncated")
 	}
 	return strings.TrimRight(string(l), "\r\n"), nil
+}
+
+// ChunkSignature is the signature of one aws-chunked chunk: key is the
+// request's signing key, scope its credential scope ("date/region/s3/
+// aws4_request"), prev the signature before it (the request's own for the
+// first chunk). Clients sign their chunks with it too.
+func ChunkSignature(key []byte, amzDate, scope, prev string, chunk []byte) string {
+	sts := "AWS4-HMAC-SHA256-PAYLOAD\n" + amzDate + "\n" + scope + "\n" + prev + "\n" + EmptySHA256 + "\n" + HexSHA256(chunk)
+	return hex.EncodeToString(HMACSHA256(key, sts))
 }
 
 // hashCheckReader passes a body through and, at its end, compares its

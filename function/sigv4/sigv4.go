@@ -1,4 +1,16 @@
-package olaplocal
+// Package sigv4 verifies AWS Signature Version 4 on incoming requests as
+// S3 does: the Authorization header and presigned query strings, signed,
+// UNSIGNED-PAYLOAD and aws-chunked payloads, a ±15-minute clock skew and
+// presigned URLs valid for at most seven days, each failure answered with
+// the error code S3 gives.
+//
+// It serves the function URL front (function/internal/httpfront) and the
+// local Object Lambda endpoint (test/olaplocal), which is why it lives
+// outside function/internal: Go lets only function/... import that.
+//
+// Nothing here logs; an Error carries what S3 puts in its error document
+// (the string to sign, never the secret or the expected signature).
+package sigv4
 
 import (
 	"crypto/hmac"
@@ -13,26 +25,49 @@ import (
 	"time"
 )
 
+// The payload modes a request may be signed with (x-amz-content-sha256),
+// besides the hex SHA-256 of the body.
 const (
-	sigAlgorithm    = "AWS4-HMAC-SHA256"
-	unsignedPayload = "UNSIGNED-PAYLOAD"
-	emptySHA256     = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-	amzDateFormat   = "20060102T150405Z"
-	maxSkew         = 15 * time.Minute
-	maxPresignSecs  = 7 * 24 * 3600
-
-	streamingSigned        = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
-	streamingSignedTrailer = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
-	streamingUnsignedTrail = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+	UnsignedPayload        = "UNSIGNED-PAYLOAD"
+	StreamingSigned        = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+	StreamingSignedTrailer = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+	StreamingUnsignedTrail = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+	// EmptySHA256 is the hash of an empty body, what SDKs sign a GET with.
+	EmptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	// AmzDateFormat is the layout of X-Amz-Date.
+	AmzDateFormat = "20060102T150405Z"
 )
 
+const (
+	sigAlgorithm = "AWS4-HMAC-SHA256"
+	// MaxSkew is how far a header-signed request's time may be from the
+	// server's clock (S3: 15 minutes).
+	MaxSkew = 15 * time.Minute
+	// MaxPresignExpiry is the longest X-Amz-Expires S3 accepts (7 days).
+	MaxPresignExpiry = 7 * 24 * time.Hour
+)
+
+// Keys finds the secret of an access key. It is asked on every request,
+// so an implementation that reloads its keys makes rotation take effect
+// without a restart.
+type Keys interface {
+	SecretKey(accessKeyID string) (secret string, ok bool)
+}
+
+// StaticKeys is a fixed set of keys: access key id to secret access key.
+type StaticKeys map[string]string
+
+// SecretKey implements Keys.
+func (k StaticKeys) SecretKey(id string) (string, bool) {
+	s, ok := k[id]
+	return s, ok
+}
+
 // Verifier checks AWS Signature Version 4 on incoming requests the way S3
-// does: Authorization header or presigned query, one region, a fixed set of
-// access keys.
+// does: Authorization header or presigned query, one region.
 type Verifier struct {
 	Region string
-	// Keys maps access key ids to secret access keys.
-	Keys map[string]string
+	Keys   Keys
 	// Now is the server clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -103,12 +138,15 @@ func (v *Verifier) Verify(r *http.Request, service string) (*Signed, *Error) {
 		}
 		return s3err(http.StatusBadRequest, "AuthorizationHeaderMalformed", "The authorization header is malformed; "+msg, extra...)
 	}
-	secret, ok := v.Keys[p.accessKey]
+	secret, ok := "", false
+	if v.Keys != nil {
+		secret, ok = v.Keys.SecretKey(p.accessKey)
+	}
 	if !ok {
 		return nil, s3err(http.StatusForbidden, "InvalidAccessKeyId",
 			"The AWS Access Key Id you provided does not exist in our records.", [2]string{"AWSAccessKeyId", p.accessKey})
 	}
-	t, err := time.Parse(amzDateFormat, p.amzDate)
+	t, err := time.Parse(AmzDateFormat, p.amzDate)
 	if err != nil {
 		return nil, errAccessDenied("AWS authentication requires a valid Date or x-amz-date header")
 	}
@@ -123,7 +161,7 @@ func (v *Verifier) Verify(r *http.Request, service string) (*Signed, *Error) {
 	}
 	server := now().UTC()
 	if presigned {
-		if t.After(server.Add(maxSkew)) {
+		if t.After(server.Add(MaxSkew)) {
 			return nil, errAccessDenied("Request is not valid yet")
 		}
 		if expiry := t.Add(time.Duration(p.expires) * time.Second); server.After(expiry) {
@@ -132,14 +170,14 @@ func (v *Verifier) Verify(r *http.Request, service string) (*Signed, *Error) {
 				[2]string{"Expires", expiry.Format(time.RFC3339)},
 				[2]string{"ServerTime", server.Format(time.RFC3339)})
 		}
-	} else if d := server.Sub(t); d > maxSkew || d < -maxSkew {
+	} else if d := server.Sub(t); d > MaxSkew || d < -MaxSkew {
 		return nil, s3err(http.StatusForbidden, "RequestTimeTooSkewed",
 			"The difference between the request time and the current time is too large.",
 			[2]string{"RequestTime", p.amzDate}, [2]string{"ServerTime", server.Format(time.RFC3339)},
 			[2]string{"MaxAllowedSkewMilliseconds", "900000"})
 	}
 
-	payload := unsignedPayload
+	payload := UnsignedPayload
 	if presigned {
 		if h := q.Get("X-Amz-Content-Sha256"); h != "" {
 			payload = h
@@ -161,9 +199,9 @@ func (v *Verifier) Verify(r *http.Request, service string) (*Signed, *Error) {
 
 	creq := canonicalRequest(r, p.signedHeaders, payload, presigned)
 	scope := strings.Join([]string{p.date, p.region, p.service, "aws4_request"}, "/")
-	sts := sigAlgorithm + "\n" + p.amzDate + "\n" + scope + "\n" + hexSHA256([]byte(creq))
-	key := signingKey(secret, p.date, p.region, p.service)
-	want := hex.EncodeToString(hmacSHA256(key, sts))
+	sts := sigAlgorithm + "\n" + p.amzDate + "\n" + scope + "\n" + HexSHA256([]byte(creq))
+	key := SigningKey(secret, p.date, p.region, p.service)
+	want := hex.EncodeToString(HMACSHA256(key, sts))
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(p.signature))) {
 		return nil, s3err(http.StatusForbidden, "SignatureDoesNotMatch",
 			"The request signature we calculated does not match the signature you provided. Check your key and signing method.",
@@ -202,7 +240,7 @@ func parseAuthorization(authz string, r *http.Request) (*authParams, *Error) {
 	p.amzDate = r.Header.Get("X-Amz-Date")
 	if p.amzDate == "" {
 		if t, err := http.ParseTime(r.Header.Get("Date")); err == nil {
-			p.amzDate = t.UTC().Format(amzDateFormat)
+			p.amzDate = t.UTC().Format(AmzDateFormat)
 		}
 	}
 	return p, nil
@@ -227,7 +265,7 @@ func parsePresigned(q url.Values) (*authParams, *Error) {
 	switch {
 	case err != nil || exp < 0:
 		return nil, bad("X-Amz-Expires should be a number")
-	case exp > maxPresignSecs:
+	case exp > int64(MaxPresignExpiry/time.Second):
 		return nil, bad("X-Amz-Expires must be less than a week (in seconds) that is 604800")
 	}
 	p.expires = exp
@@ -246,7 +284,7 @@ func (p *authParams) setCredential(cred string) string {
 
 func validPayloadHash(h string) bool {
 	switch h {
-	case unsignedPayload, streamingSigned, streamingSignedTrailer, streamingUnsignedTrail:
+	case UnsignedPayload, StreamingSigned, StreamingSignedTrailer, StreamingUnsignedTrail:
 		return true
 	}
 	if len(h) != 64 {
@@ -288,7 +326,7 @@ func canonicalRequest(r *http.Request, signed []string, payload string, presigne
 	if path == "" {
 		path = "/"
 	}
-	b.WriteString(awsEscape(path, true))
+	b.WriteString(Escape(path, true))
 	b.WriteByte('\n')
 	b.WriteString(canonicalQuery(r.URL.RawQuery, presigned))
 	b.WriteByte('\n')
@@ -317,7 +355,7 @@ func canonicalQuery(raw string, presigned bool) string {
 		if presigned && k == "X-Amz-Signature" {
 			continue
 		}
-		pairs = append(pairs, kv{awsEscape(k, false), awsEscape(v, false)})
+		pairs = append(pairs, kv{Escape(k, false), Escape(v, false)})
 	}
 	sort.Slice(pairs, func(i, j int) bool {
 		if pairs[i].k != pairs[j].k {
@@ -363,9 +401,9 @@ func headerValue(r *http.Request, name string) string {
 	return strings.Join(out, ",")
 }
 
-// awsEscape percent-encodes everything but RFC 3986 unreserved characters
-// (and '/' in paths), as SigV4 prescribes.
-func awsEscape(s string, keepSlash bool) string {
+// Escape percent-encodes everything but RFC 3986 unreserved characters
+// (and '/' in paths, with keepSlash), as SigV4 prescribes.
+func Escape(s string, keepSlash bool) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -379,20 +417,45 @@ func awsEscape(s string, keepSlash bool) string {
 	return b.String()
 }
 
-func signingKey(secret, date, region, service string) []byte {
-	k := hmacSHA256([]byte("AWS4"+secret), date)
-	k = hmacSHA256(k, region)
-	k = hmacSHA256(k, service)
-	return hmacSHA256(k, "aws4_request")
+// SigningKey derives the key that signs for one date, region and service.
+func SigningKey(secret, date, region, service string) []byte {
+	k := HMACSHA256([]byte("AWS4"+secret), date)
+	k = HMACSHA256(k, region)
+	k = HMACSHA256(k, service)
+	return HMACSHA256(k, "aws4_request")
 }
 
-func hmacSHA256(key []byte, data string) []byte {
+// HMACSHA256 is HMAC-SHA256 of data under key.
+func HMACSHA256(key []byte, data string) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte(data))
 	return h.Sum(nil)
 }
 
-func hexSHA256(b []byte) string {
+// HexSHA256 is the hex SHA-256 of b.
+func HexSHA256(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// authQueryParams are the query parameters of presigned requests (and the
+// session token): not part of the operation the request asks for.
+var authQueryParams = map[string]bool{"X-Amz-Algorithm": true, "X-Amz-Credential": true, "X-Amz-Date": true,
+	"X-Amz-Expires": true, "X-Amz-SignedHeaders": true, "X-Amz-Signature": true, "X-Amz-Security-Token": true}
+
+// IsAuthParam reports whether a (decoded) query parameter name is one of
+// a presigned URL's authentication parameters.
+func IsAuthParam(name string) bool { return authQueryParams[name] }
+
+// WithoutAuthQuery returns a raw query string without the presigned
+// authentication parameters, every other parameter as it was sent.
+func WithoutAuthQuery(raw string) string {
+	var kept []string
+	for _, part := range strings.Split(raw, "&") {
+		name, _, _ := strings.Cut(part, "=")
+		if part != "" && !authQueryParams[unescapeLoose(name)] {
+			kept = append(kept, part)
+		}
+	}
+	return strings.Join(kept, "&")
 }
