@@ -41,6 +41,11 @@ type Config struct {
 	// Lambda endpoint; empty on AWS.
 	WGOREndpointURL string
 	VMap            *vmap.Map
+	// Front is the front bootstrap runs: FrontObjectLambda or FrontFunctionURL.
+	Front string
+	// S3 is what a front that is itself an S3 endpoint needs (the
+	// function URL, `s3archivefs serve`).
+	S3 S3Endpoint
 	// Unknown lists S3ARCHIVEFS_* variables in the environment that
 	// nothing reads; the caller logs them.
 	Unknown []string
@@ -67,6 +72,55 @@ type spec struct {
 	WGOREndpointURL     string   `split_words:"true" desc:"Local testing only: base URL that receives WriteGetObjectResponse instead of S3. Unset on AWS."`
 	S3PathStyle         string   `split_words:"true" desc:"Set to false to keep virtual-hosted addressing when AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) overrides the S3 endpoint; by default an override means path-style, which S3-compatible servers need. No effect on AWS."`
 	PrefixVmapExtSha256 string   `split_words:"true" desc:"SHA-256 (hex) of the VMAP ext file's content, set by Terraform so that a changed map changes the function's configuration; a file that does not match is logged as a warning."`
+	Front               string   `default:"object_lambda" desc:"Which front bootstrap runs, chosen at init: object_lambda (S3 Object Lambda events) or function_url (S3 REST through a Lambda function URL, SigV4 checked by the function)."`
+	KeysSecretArn       string   `split_words:"true" desc:"function_url: ARN of the Secrets Manager secret holding the access keys clients sign with (JSON: {\"keys\": [{\"access_key_id\", \"secret_access_key\", \"allow_prefixes\"}]})."`
+	KeysFile            string   `split_words:"true" desc:"A local file with the access keys in the same JSON (for s3archivefs serve and tests); exactly one of it and the secret."`
+	KeysRefreshInterval duration `split_words:"true" default:"5m" desc:"How old the access keys may get before the next request re-reads them (Go duration, or seconds)."`
+	Bucket              string   `desc:"The bucket name clients address (/<bucket>/<key> or <bucket>.<host>) on the function_url front and serve. Default: the real bucket."`
+	RealBucket          string   `split_words:"true" desc:"function_url and serve: the bucket whose real objects (keys outside the VMAP) are read and listed with the function's own role; unset, only virtual keys exist."`
+}
+
+// The fronts bootstrap can run.
+const (
+	FrontObjectLambda = "object_lambda"
+	FrontFunctionURL  = "function_url"
+)
+
+// S3Endpoint configures a front that is an S3 endpoint of its own.
+type S3Endpoint struct {
+	// KeysSecretARN or KeysFile holds the access keys; Validate insists
+	// on exactly one.
+	KeysSecretARN, KeysFile string
+	KeysRefreshInterval     time.Duration
+	// Bucket is the name clients use; RealBucket holds the real objects.
+	Bucket, RealBucket string
+}
+
+// Validate checks what serving S3 directly needs; Load calls it for the
+// function_url front, `s3archivefs serve` always.
+func (e S3Endpoint) Validate() error {
+	switch {
+	case e.KeysSecretARN != "" && e.KeysFile != "":
+		return fmt.Errorf("%s and %s are both set: the access keys come from one of them", key("KeysSecretArn"), key("KeysFile"))
+	case e.KeysSecretARN == "" && e.KeysFile == "":
+		return fmt.Errorf("%s (on Lambda) or %s is required: it holds the access keys clients sign with", key("KeysSecretArn"), key("KeysFile"))
+	case e.Bucket == "":
+		return fmt.Errorf("%s (or %s) is required: the bucket name clients address", key("Bucket"), key("RealBucket"))
+	}
+	for _, b := range []struct{ field, name string }{{"Bucket", e.Bucket}, {"RealBucket", e.RealBucket}} {
+		if b.name != "" && !validBucketName(b.name) {
+			return fmt.Errorf("%s=%q: not an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)", key(b.field), b.name)
+		}
+	}
+	return nil
+}
+
+func validBucketName(b string) bool {
+	if len(b) < 3 || len(b) > 63 || strings.Trim(b, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" {
+		return false
+	}
+	first, last := b[0], b[len(b)-1]
+	return first != '.' && first != '-' && last != '.' && last != '-' && !strings.Contains(b, "..")
 }
 
 // Size limits of a cache chunk.
@@ -109,6 +163,23 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (*Config, err
 	}
 	if err := c.validate(s); err != nil {
 		return nil, err
+	}
+	c.Front = strings.TrimSpace(s.Front)
+	c.S3 = S3Endpoint{KeysSecretARN: strings.TrimSpace(s.KeysSecretArn), KeysFile: strings.TrimSpace(s.KeysFile),
+		KeysRefreshInterval: s.KeysRefreshInterval.d, Bucket: strings.TrimSpace(s.Bucket), RealBucket: strings.TrimSpace(s.RealBucket)}
+	if c.S3.Bucket == "" {
+		c.S3.Bucket = c.S3.RealBucket
+	}
+	switch {
+	case c.Front != FrontObjectLambda && c.Front != FrontFunctionURL:
+		return nil, fmt.Errorf("%s=%q: must be %s or %s", key("Front"), s.Front, FrontObjectLambda, FrontFunctionURL)
+	case c.S3.KeysRefreshInterval <= 0:
+		return nil, fmt.Errorf("%s=%q: must be positive", key("KeysRefreshInterval"), s.KeysRefreshInterval.raw)
+	}
+	if c.Front == FrontFunctionURL {
+		if err := c.S3.Validate(); err != nil {
+			return nil, fmt.Errorf("%s=%s: %w", key("Front"), FrontFunctionURL, err)
+		}
 	}
 	switch strings.ToLower(strings.TrimSpace(s.S3PathStyle)) {
 	case "", "true", "false":
