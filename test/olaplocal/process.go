@@ -61,6 +61,8 @@ type call struct {
 	done     chan struct{}
 	out      []byte
 	err      error
+	// stream, for InvokeStream, receives the response as it arrives.
+	stream chan *StreamResponse
 }
 
 func (c *call) finish(out []byte, err error) {
@@ -326,6 +328,10 @@ func (pr *proc) current(w http.ResponseWriter, r *http.Request) *call {
 func (pr *proc) handleResponse(w http.ResponseWriter, r *http.Request) {
 	c := pr.current(w, r)
 	if c == nil {
+		return
+	}
+	if c.stream != nil {
+		pr.streamResponse(w, r, c)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxResponse+1))
