@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
@@ -40,7 +41,10 @@ type Ref struct {
 
 func (r Ref) String() string { return "s3://" + r.Bucket + "/" + r.Key }
 
-// ErrNotSquashfs reports an object that is not a readable squashfs archive.
+// ErrNotSquashfs reports an object that is not a readable squashfs archive
+// (corrupt, truncated, too small, not squashfs, refused by S3 as it is):
+// a permanent failure, which retrying will not cure. Other open failures
+// (S3 unavailable after retries, throttling) are transient.
 var ErrNotSquashfs = errors.New("not a readable squashfs archive")
 
 // Archive is one open archive: its identity in S3 and its parsed tables.
@@ -56,6 +60,24 @@ type Archive struct {
 	metaStart int64
 	head      segment
 	tail      segment
+	budget    *squash.Budget // nil: not accounted
+	pinned    int64
+	closeOnce sync.Once
+}
+
+// archiveOverhead is what an open archive holds besides its segments, tables
+// and blocks (decoder state, structs), pinned with them.
+const archiveOverhead = 64 << 10
+
+// close gives the archive's memory back to the budget. Requests still
+// reading it finish, without a block cache.
+func (a *Archive) close() {
+	a.closeOnce.Do(func() {
+		a.fs.Release()
+		if a.budget != nil {
+			a.budget.Unpin(a.pinned)
+		}
+	})
 }
 
 // FS returns the archive's file system reading through the chunk cache on
@@ -83,7 +105,8 @@ type Opener struct {
 	ChunkSize int64
 	// TailBytes is the length of the suffix GET made at open.
 	TailBytes int64
-	// Squash options (engine, memory cache bound).
+	// Squash options (engine, memory cache bound, the process's budget,
+	// which also accounts for the head and tail an open archive keeps).
 	Squash squash.Options
 	Logger *slog.Logger
 }
@@ -104,10 +127,10 @@ func (o *Opener) Open(ctx context.Context, ref Ref) (*Archive, error) {
 	tailData, tailStart, tailInfo, tailErr := src.GetSuffix(ctx, o.TailBytes)
 	head := <-headc
 	if head.err != nil {
-		return nil, fmt.Errorf("open %s: %w", ref, head.err)
+		return nil, fmt.Errorf("open %s: %w", ref, classify(head.err))
 	}
 	if tailErr != nil {
-		return nil, fmt.Errorf("open %s: %w", ref, tailErr)
+		return nil, fmt.Errorf("open %s: %w", ref, classify(tailErr))
 	}
 	if head.info.ETag != tailInfo.ETag || head.info.Size != tailInfo.Size {
 		// Replaced between the two reads: the caller may retry.
@@ -140,10 +163,35 @@ func (o *Opener) Open(ctx context.Context, ref Ref) (*Archive, error) {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, err
 		}
+		if se := (*s3src.Error)(nil); errors.As(err, &se) {
+			// Reading the tables beyond the tail failed: S3's fault, maybe
+			// passing, not the archive's.
+			return nil, fmt.Errorf("open %s: %w", ref, classify(err))
+		}
 		return nil, fmt.Errorf("open %s: %w: %w", ref, ErrNotSquashfs, err)
 	}
 	a.fs = fs
+	if b := o.Squash.Budget; b != nil {
+		a.budget, a.pinned = b, int64(cap(head.data)+cap(tailData))+fs.TablesBytes()+archiveOverhead
+		b.Pin(a.pinned)
+	}
 	return a, nil
+}
+
+// classify marks a read that will fail however often it is retried (the
+// object is smaller than a superblock, or S3 refuses it as it is, such as
+// an archived storage class) as ErrNotSquashfs: the archive is unreadable,
+// not unavailable. Missing, forbidden and replaced objects keep their own
+// errors; transient failures stay as they are.
+func classify(err error) error {
+	var se *s3src.Error
+	switch {
+	case !errors.As(err, &se), se.Transient(),
+		errors.Is(err, s3src.ErrNotFound), errors.Is(err, s3src.ErrAccessDenied), errors.Is(err, s3src.ErrChanged),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrNotSquashfs, err)
 }
 
 // pinned reads ranges of one version of the object: a replaced object fails

@@ -15,6 +15,17 @@ import (
 // Revalidate, so a replaced archive is noticed by warm processes; a failed
 // HEAD keeps serving the open version rather than failing every request
 // while S3 has a bad moment.
+//
+// With a memory budget (Opener.Squash.Budget), archives are also closed,
+// least recently used first, while what open archives pin (their head,
+// tail and tables) is more than half of the budget: the other half is left
+// to decompressed blocks.
+//
+// A failed open is logged once, with the archive and the cause. A
+// permanent failure (a missing, forbidden or unreadable archive) is then
+// remembered for Revalidate, so that the requests that follow get the
+// same answer without another open or another log line; a transient one
+// is not, so the next request tries again.
 type Set struct {
 	Opener     *Opener
 	Max        int
@@ -32,7 +43,8 @@ type slot struct {
 	archive *Archive
 	err     error
 	checked time.Time
-	mu      sync.Mutex // serialises revalidation of this slot
+	mu      sync.Mutex // serialises revalidation and closing of this slot
+	evicted bool       // closed: serve what is open, never reopen
 }
 
 func (s *Set) now() time.Time {
@@ -55,7 +67,11 @@ func (s *Set) Get(ctx context.Context, ref Ref) (*Archive, error) {
 		return nil, ctx.Err()
 	}
 	if sl.err != nil {
-		return nil, sl.err
+		if s.now().Sub(sl.checked) < s.Revalidate {
+			return nil, sl.err // remembered, and logged when it happened
+		}
+		s.drop(sl)
+		return s.Get(ctx, ref)
 	}
 	return s.revalidate(ctx, sl)
 }
@@ -77,21 +93,70 @@ func (s *Set) slot(ref Ref) (*slot, bool) {
 		max = 1
 	}
 	for s.lru.Len() > max {
-		old := s.lru.Back()
-		s.lru.Remove(old)
-		delete(s.entries, old.Value.(*slot).ref)
+		s.evict(s.lru.Back())
 	}
 	return sl, true
 }
 
-// fill opens the archive for a new slot. A failure is not kept: the slot is
-// dropped so the next request tries again.
+// evict removes el and closes its archive. s.mu is held.
+func (s *Set) evict(el *list.Element) {
+	sl := el.Value.(*slot)
+	s.lru.Remove(el)
+	delete(s.entries, sl.ref)
+	go func() { // an open still in progress closes when it is done
+		<-sl.ready
+		sl.mu.Lock()
+		defer sl.mu.Unlock()
+		sl.evicted = true
+		if sl.archive != nil {
+			sl.archive.close() // still readable by requests holding it
+		}
+	}()
+}
+
+// fill opens the archive for a new slot. A transient failure is not kept:
+// the slot is dropped so the next request tries again.
 func (s *Set) fill(ctx context.Context, sl *slot) {
 	a, err := s.open(ctx, sl.ref)
 	sl.archive, sl.err, sl.checked = a, err, s.now()
 	close(sl.ready)
-	if err != nil {
+	switch {
+	case err == nil:
+		s.fitBudget(sl)
+	case ctx.Err() != nil:
 		s.drop(sl)
+	case permanent(err):
+		s.Opener.Logger.Error("archive cannot be read", "archive", sl.ref.String(), "err", err.Error(), "retry_after_s", s.Revalidate.Seconds())
+	default:
+		s.Opener.Logger.Warn("archive open failed (transient)", "archive", sl.ref.String(), "err", err.Error())
+		s.drop(sl)
+	}
+}
+
+// permanent reports whether opening again would fail the same way.
+func permanent(err error) bool {
+	return errors.Is(err, ErrNotSquashfs) || errors.Is(err, s3src.ErrNotFound) || errors.Is(err, s3src.ErrAccessDenied)
+}
+
+// fitBudget closes the least recently used archives other than keep while
+// open archives pin more than half of the memory budget.
+func (s *Set) fitBudget(keep *slot) {
+	b := s.Opener.Squash.Budget
+	if b == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for el := s.lru.Back(); el != nil && b.Pinned() > b.Max()/2; {
+		prev := el.Prev()
+		if sl := el.Value.(*slot); sl != keep {
+			select {
+			case <-sl.ready:
+				s.evict(el)
+			default: // still opening: it will account for itself
+			}
+		}
+		el = prev
 	}
 }
 
@@ -116,7 +181,7 @@ func (s *Set) drop(sl *slot) {
 func (s *Set) revalidate(ctx context.Context, sl *slot) (*Archive, error) {
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
-	if s.now().Sub(sl.checked) < s.Revalidate {
+	if sl.evicted || s.now().Sub(sl.checked) < s.Revalidate {
 		return sl.archive, nil
 	}
 	info, err := s.Opener.Source(sl.ref).Head(ctx)
@@ -130,7 +195,9 @@ func (s *Set) revalidate(ctx context.Context, sl *slot) (*Archive, error) {
 		if err != nil {
 			return nil, err
 		}
+		sl.archive.close()
 		sl.archive, sl.checked = a, s.now()
+		go s.fitBudget(sl)
 		return a, nil
 	case ctx.Err() != nil:
 		return nil, ctx.Err()

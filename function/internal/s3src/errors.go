@@ -67,6 +67,11 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Transient reports whether the last attempt failed for a reason that may
+// pass (5xx, throttling, a broken connection, a stall), so that the same
+// read may succeed later.
+func (e *Error) Transient() bool { return retryable(e.Err) }
+
 func (e *Error) Unwrap() []error {
 	if e.kind == nil {
 		return []error{e.Err}

@@ -14,6 +14,9 @@ import (
 type Options struct {
 	Engine     codec.Engine // nil: codec.Go
 	CacheBytes int64        // bound of the in-memory LRU of decompressed metadata and fragment blocks; 0: 32 MiB
+	// Budget is shared by every archive opened with it (one per process);
+	// nil gives the archive a budget of CacheBytes of its own.
+	Budget *Budget
 }
 
 const defaultCacheBytes = 32 << 20
@@ -62,7 +65,17 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Archive, error) {
 	if cacheBytes <= 0 {
 		cacheBytes = defaultCacheBytes
 	}
-	t := &tables{info: info, size: info.BytesUsed, cache: newBlockCache(cacheBytes)}
+	budget := opts.Budget
+	if budget == nil {
+		budget = NewBudget(cacheBytes)
+	}
+	t := &tables{info: info, size: info.BytesUsed, cache: budget.newBlockCache(cacheBytes)}
+	opened := false
+	defer func() {
+		if !opened { // a failed open must not keep a share of the budget
+			t.cache.release()
+		}
+	}()
 	t.bufs.New = func() any { b := make([]byte, info.BlockSize); return &b }
 	a := &Archive{r: r, tables: t}
 
@@ -97,8 +110,19 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Archive, error) {
 	if !t.root.isDir() {
 		return nil, corruptf("root inode is not a directory")
 	}
+	opened = true
 	return a, nil
 }
+
+// Release gives the archive's cached blocks back to its budget. The
+// archive (and every view of it) stays readable, without a block cache:
+// call it when the archive is closed, while requests may still be
+// finishing with it.
+func (a *Archive) Release() { a.cache.release() }
+
+// TablesBytes is what the archive holds in memory besides its block cache
+// (the id table and the fragment table's index), for its owner to pin.
+func (a *Archive) TablesBytes() int64 { return int64(4*cap(a.ids) + 8*cap(a.fragPtrs)) }
 
 // Info returns what the superblock says.
 func (a *Archive) Info() Info { return a.info }
@@ -159,7 +183,7 @@ func (a *Archive) readMetaBlock(off, limit int64) ([]byte, int64, error) {
 
 // metaBlock is readMetaBlock through the block cache.
 func (a *Archive) metaBlock(off, limit int64) (cached, error) {
-	return a.cache.get(blockKey{kindMeta, off}, func() (cached, error) {
+	return a.cache.get(kindMeta, off, func() (cached, error) {
 		data, next, err := a.readMetaBlock(off, limit)
 		return cached{data: data, next: next}, err
 	})
@@ -309,7 +333,7 @@ func (a *Archive) fragment(i uint32) ([]byte, error) {
 	if blk.sparse() {
 		return nil, corruptf("fragment %d has no data", i)
 	}
-	v, err := a.cache.get(blockKey{kindFragment, start}, func() (cached, error) {
+	v, err := a.cache.get(kindFragment, start, func() (cached, error) {
 		dst := make([]byte, a.info.BlockSize)
 		n, err := a.decodeBlock(dst, blk)
 		return cached{data: dst[:n:n]}, err

@@ -15,8 +15,9 @@ const (
 )
 
 type blockKey struct {
-	kind blockKind
-	off  int64
+	owner uint64 // the open archive, unique per Budget
+	kind  blockKind
+	off   int64
 }
 
 // cached is a decompressed block. data is shared and never written.
@@ -28,21 +29,37 @@ type cached struct {
 // entryOverhead approximates the bookkeeping cost of one entry.
 const entryOverhead = 128
 
-// blockCache is a byte-bounded LRU of decompressed blocks. Concurrent
-// loads of one key share a single load, so a block is decompressed once
-// however many readers ask for it at the same time.
-type blockCache struct {
-	mu       sync.Mutex
-	max      int64
-	used     int64
-	lru      *list.List // of *lruEntry, most recent first
-	items    map[blockKey]*list.Element
-	inflight map[blockKey]*load
+// Budget bounds, together, the memory of every archive opened with it:
+// the decompressed metadata and fragment blocks they cache, and the bytes
+// their owners pin for as long as they keep them open (the archive package
+// pins the head and tail it reads at open). One Budget per process makes
+// the bound process-wide, whatever the number of open archives: blocks are
+// evicted least recently used first, whichever archive holds them.
+//
+// Concurrent loads of one block share a single load, so a block is
+// decompressed once however many readers ask for it at the same time.
+type Budget struct {
+	mu        sync.Mutex
+	max       int64
+	used      int64 // blocks and pins
+	pinned    int64
+	lru       list.List // of *lruEntry, most recent first
+	items     map[blockKey]*list.Element
+	inflight  map[blockKey]*load
+	owners    map[uint64]*owner
+	nextOwner uint64
+}
+
+// owner is one open archive's share: its own LRU, bounded by its cap.
+type owner struct {
+	max, used int64
+	lru       list.List // of *list.Element of Budget.lru, most recent first
 }
 
 type lruEntry struct {
 	key blockKey
 	val cached
+	own *list.Element // in the owner's list
 }
 
 type load struct {
@@ -51,53 +68,146 @@ type load struct {
 	err  error
 }
 
-func newBlockCache(max int64) *blockCache {
-	return &blockCache{max: max, lru: list.New(), items: map[blockKey]*list.Element{}, inflight: map[blockKey]*load{}}
+// NewBudget returns a budget of max bytes.
+func NewBudget(max int64) *Budget {
+	return &Budget{max: max, items: map[blockKey]*list.Element{}, inflight: map[blockKey]*load{}, owners: map[uint64]*owner{}}
+}
+
+// Max is the budget's bound in bytes.
+func (b *Budget) Max() int64 { return b.max }
+
+// Used is what blocks and pins hold now.
+func (b *Budget) Used() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+// Pinned is what pins hold now.
+func (b *Budget) Pinned() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.pinned
+}
+
+// Pin accounts for n bytes held outside the block cache, evicting blocks
+// to make room. Pins are not refused: the caller decides what to close
+// when Pinned grows too large.
+func (b *Budget) Pin(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.pinned += n
+	b.used += n
+	b.evict()
+}
+
+// Unpin releases what Pin accounted for.
+func (b *Budget) Unpin(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.pinned -= n
+	b.used -= n
+}
+
+// blockCache is one open archive's view of a Budget.
+type blockCache struct {
+	b  *Budget
+	id uint64
+}
+
+// newBlockCache registers an archive whose blocks may hold at most max of
+// the budget.
+func (b *Budget) newBlockCache(max int64) *blockCache {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.nextOwner++
+	b.owners[b.nextOwner] = &owner{max: max}
+	return &blockCache{b: b, id: b.nextOwner}
+}
+
+// release drops the archive's blocks; later loads are served uncached.
+func (c *blockCache) release() {
+	b := c.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o := b.owners[c.id]
+	if o == nil {
+		return
+	}
+	for o.lru.Len() > 0 {
+		b.remove(o.lru.Front().Value.(*list.Element))
+	}
+	delete(b.owners, c.id)
 }
 
 // get returns the cached block for k, calling fill to produce it when it
 // is absent. Errors are not cached.
-func (c *blockCache) get(k blockKey, fill func() (cached, error)) (cached, error) {
-	c.mu.Lock()
-	if e, ok := c.items[k]; ok {
-		c.lru.MoveToFront(e)
-		v := e.Value.(*lruEntry).val
-		c.mu.Unlock()
-		return v, nil
+func (c *blockCache) get(kind blockKind, off int64, fill func() (cached, error)) (cached, error) {
+	b, k := c.b, blockKey{owner: c.id, kind: kind, off: off}
+	b.mu.Lock()
+	if e, ok := b.items[k]; ok {
+		b.lru.MoveToFront(e)
+		le := e.Value.(*lruEntry)
+		b.owners[c.id].lru.MoveToFront(le.own)
+		b.mu.Unlock()
+		return le.val, nil
 	}
-	if l, ok := c.inflight[k]; ok {
-		c.mu.Unlock()
+	if l, ok := b.inflight[k]; ok {
+		b.mu.Unlock()
 		<-l.done
 		return l.val, l.err
 	}
 	l := &load{done: make(chan struct{})}
-	c.inflight[k] = l
-	c.mu.Unlock()
+	b.inflight[k] = l
+	b.mu.Unlock()
 
 	l.val, l.err = fill()
 
-	c.mu.Lock()
-	delete(c.inflight, k)
+	b.mu.Lock()
+	delete(b.inflight, k)
 	if l.err == nil {
-		c.add(k, l.val)
+		b.add(k, l.val)
 	}
-	c.mu.Unlock()
+	b.mu.Unlock()
 	close(l.done)
 	return l.val, l.err
 }
 
-func (c *blockCache) add(k blockKey, v cached) {
-	cost := int64(len(v.data)) + entryOverhead
-	if cost > c.max {
-		return
+func cost(v cached) int64 { return int64(cap(v.data)) + entryOverhead }
+
+func (b *Budget) add(k blockKey, v cached) {
+	o := b.owners[k.owner]
+	n := cost(v)
+	if o == nil || n > o.max || n > b.max-b.pinned {
+		return // released, or larger than the room there is
 	}
-	c.items[k] = c.lru.PushFront(&lruEntry{key: k, val: v})
-	c.used += cost
-	for c.used > c.max {
-		e := c.lru.Back()
-		le := e.Value.(*lruEntry)
-		c.lru.Remove(e)
-		delete(c.items, le.key)
-		c.used -= int64(len(le.val.data)) + entryOverhead
+	le := &lruEntry{key: k, val: v}
+	e := b.lru.PushFront(le)
+	le.own = o.lru.PushFront(e)
+	b.items[k] = e
+	o.used += n
+	b.used += n
+	for o.used > o.max {
+		b.remove(o.lru.Back().Value.(*list.Element))
+	}
+	b.evict()
+}
+
+// evict drops the least recently used blocks until the budget holds.
+func (b *Budget) evict() {
+	for b.used > b.max && b.lru.Len() > 0 {
+		b.remove(b.lru.Back())
+	}
+}
+
+func (b *Budget) remove(e *list.Element) {
+	le := e.Value.(*lruEntry)
+	b.lru.Remove(e)
+	delete(b.items, le.key)
+	n := cost(le.val)
+	b.used -= n
+	if o := b.owners[le.key.owner]; o != nil {
+		o.lru.Remove(le.own)
+		o.used -= n
 	}
 }

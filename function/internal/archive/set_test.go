@@ -1,0 +1,130 @@
+package archive_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/archive"
+	"github.com/s3archivefs/s3archivefs/function/internal/s3src"
+	"github.com/s3archivefs/s3archivefs/test/s3test"
+)
+
+// logBuffer collects JSON log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// messages counts the log lines by message.
+func (b *logBuffer) messages(t *testing.T) map[string]int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := map[string]int{}
+	for line := range strings.Lines(b.buf.String()) {
+		var m struct{ Msg string }
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out[m.Msg]++
+	}
+	return out
+}
+
+// Permanent failures (not squashfs, too small to hold a superblock,
+// missing) are remembered for the revalidation interval and logged once
+// per open; a transient one (S3 unavailable after every retry) is not
+// remembered, and is not ErrNotSquashfs (which a client would be told
+// not to retry).
+func TestOpenFailures(t *testing.T) {
+	srv := s3test.StartT(t, s3test.Options{})
+	dir := t.TempDir()
+	if err := srv.CreateBucket(context.Background(), bucket); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"junk.sqfs":  bytes.Repeat([]byte("not squashfs "), 1000),
+		"empty.sqfs": nil,
+		"tiny.sqfs":  []byte("hsqs"),
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.PutFile(context.Background(), bucket, name, p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	var logs logBuffer
+	o := newStack(t, srv, t.TempDir())
+	o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	o.Source = func(r archive.Ref) *s3src.Object {
+		return s3src.New(srv.Client(), r.Bucket, r.Key, s3src.WithRetry(3, time.Millisecond, time.Millisecond))
+	}
+	set := &archive.Set{Opener: o, Max: 8, Revalidate: time.Minute, Now: func() time.Time { return now }}
+
+	for _, tc := range []struct {
+		key  string
+		want error
+	}{
+		{"junk.sqfs", archive.ErrNotSquashfs},
+		{"empty.sqfs", archive.ErrNotSquashfs},
+		{"tiny.sqfs", archive.ErrNotSquashfs},
+		{"missing.sqfs", s3src.ErrNotFound},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			ref := archive.Ref{Bucket: bucket, Key: tc.key}
+			srv.ResetStats()
+			for i := range 3 {
+				if _, err := set.Get(ctx, ref); !errors.Is(err, tc.want) {
+					t.Fatalf("Get %d: %v, want %v", i, err, tc.want)
+				}
+			}
+			if n := srv.Stats().Total(); n > 2 {
+				t.Errorf("%d S3 requests for 3 Gets: the failure was not remembered", n)
+			}
+			now = now.Add(2 * time.Minute)
+			if _, err := set.Get(ctx, ref); !errors.Is(err, tc.want) {
+				t.Fatalf("Get after the interval: %v, want %v", err, tc.want)
+			}
+			if n := srv.Stats().Total(); n <= 2 {
+				t.Error("after the interval the archive was not opened again")
+			}
+		})
+	}
+	if got := logs.messages(t)["archive cannot be read"]; got != 8 {
+		t.Errorf("%d log lines for 8 failed opens (4 archives, twice each), want one per open", got)
+	}
+
+	t.Run("transient", func(t *testing.T) {
+		ref := archive.Ref{Bucket: bucket, Key: "junk.sqfs"}
+		now = now.Add(2 * time.Minute)
+		srv.InjectFaults(s3test.Fault{Kind: s3test.SlowDown, Method: "GET", Times: 1000})
+		defer srv.InjectFaults()
+		_, err := set.Get(ctx, ref)
+		if err == nil || errors.Is(err, archive.ErrNotSquashfs) {
+			t.Fatalf("S3 unavailable: %v, want a transient error, not ErrNotSquashfs", err)
+		}
+		srv.ResetStats()
+		set.Get(ctx, ref)
+		if srv.Stats().Total() == 0 {
+			t.Error("a transient failure was remembered")
+		}
+	})
+}
