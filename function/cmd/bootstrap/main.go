@@ -15,6 +15,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -70,11 +72,12 @@ func setup(ctx context.Context) (*olap.Handler, error) {
 		Source:    func(r archive.Ref) *s3src.Object { return s3src.New(client, r.Bucket, r.Key) },
 		ChunkSize: cfg.CacheChunkSize,
 		TailBytes: cfg.TailPrefetchBytes,
-		Squash:    squash.Options{Engine: engine, CacheBytes: cfg.MemoryCacheBytes},
+		Squash:    squash.Options{Engine: engine, CacheBytes: cfg.MemoryCacheBytes, Budget: squash.NewBudget(cfg.MemoryBudgetBytes)},
 		Logger:    logger,
 	}
+	softMemoryLimit()
 	logger.Info("init", "engine", engine.Name(), "virtual_prefixes", cfg.VMap.Len(),
-		"cache_dir", cfg.CacheDir, "cache_chunk_size", cfg.CacheChunkSize)
+		"cache_dir", cfg.CacheDir, "cache_chunk_size", cfg.CacheChunkSize, "memory_budget", cfg.MemoryBudgetBytes)
 	return &olap.Handler{
 		Objects: &objects.Service{
 			VMap:     cfg.VMap,
@@ -86,6 +89,16 @@ func setup(ctx context.Context) (*olap.Handler, error) {
 		Lister: client,
 		Logger: logger,
 	}, nil
+}
+
+// softMemoryLimit sets the Go runtime's memory limit to 90% of the
+// function's memory (unless GOMEMLIMIT says otherwise), so the garbage
+// collector works harder before Lambda would stop the instance.
+func softMemoryLimit() {
+	mib, err := strconv.ParseInt(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), 10, 64)
+	if os.Getenv("GOMEMLIMIT") == "" && err == nil && mib > 0 {
+		debug.SetMemoryLimit(mib << 20 / 10 * 9)
+	}
 }
 
 // readFile reads the VMAP ext file from a local path (a layer, EFS) or from

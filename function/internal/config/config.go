@@ -33,6 +33,7 @@ type Config struct {
 	RevalidateInterval time.Duration
 	OpenArchives       int
 	MemoryCacheBytes   int64
+	MemoryBudgetBytes  int64 // resolved: never 0
 	TailPrefetchBytes  int64
 	Engine             string // auto, go or native
 	NativeLibDir       string
@@ -64,7 +65,8 @@ type spec struct {
 	CacheMaxBytes       byteSize `split_words:"true" default:"0" desc:"Cap on the chunk cache's size on disk. 0 lets the cache size itself from the free space."`
 	RevalidateInterval  duration `split_words:"true" default:"30s" desc:"How long an open archive is trusted before a HEAD checks that its ETag has not changed (Go duration, or seconds)."`
 	OpenArchives        int      `split_words:"true" default:"64" desc:"Archives kept open per instance (superblock, tables, caches)."`
-	MemoryCacheBytes    byteSize `split_words:"true" default:"32Mi" desc:"Per archive: in-memory LRU of decompressed metadata and fragment blocks."`
+	MemoryCacheBytes    byteSize `split_words:"true" default:"32Mi" desc:"Per archive: cap on its share of the memory budget's decompressed metadata and fragment blocks."`
+	MemoryBudgetBytes   byteSize `split_words:"true" default:"0" desc:"Process-wide bound on what open archives hold in memory, all together: decompressed metadata and fragment blocks (LRU), and each open archive's head, tail and tables (archives are closed, least recently used first, to keep these within half). 0: a third of AWS_LAMBDA_FUNCTION_MEMORY_SIZE, or 256 MiB outside Lambda."`
 	TailPrefetchBytes   byteSize `split_words:"true" default:"256Ki" desc:"Bytes read from the end of an archive when it is opened (its tables live there), in one suffix GET."`
 	Engine              string   `default:"auto" desc:"Block decompressor: go (pure Go), native (libsquashfs from the layer) or auto (native when the layer is present)."`
 	NativeLibDir        string   `split_words:"true" default:"/opt/lib" desc:"Where the layer's libsquashfs is found."`
@@ -156,6 +158,7 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (*Config, err
 		RevalidateInterval: s.RevalidateInterval.d,
 		OpenArchives:       s.OpenArchives,
 		MemoryCacheBytes:   s.MemoryCacheBytes.n,
+		MemoryBudgetBytes:  memoryBudget(s.MemoryBudgetBytes.n, env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]),
 		TailPrefetchBytes:  s.TailPrefetchBytes.n,
 		Engine:             strings.ToLower(strings.TrimSpace(s.Engine)),
 		NativeLibDir:       s.NativeLibDir,
@@ -252,6 +255,19 @@ func (c *Config) validate(s spec) error {
 		return bad("WGOREndpointURL", u, "must be an http:// or https:// URL")
 	}
 	return nil
+}
+
+// memoryBudget resolves S3ARCHIVEFS_MEMORY_BUDGET_BYTES: a third of the
+// function's memory leaves the rest to the Go runtime, request buffers and
+// the garbage collector's headroom.
+func memoryBudget(set int64, lambdaMiB string) int64 {
+	if set > 0 {
+		return set
+	}
+	if mib, err := strconv.ParseInt(lambdaMiB, 10, 64); err == nil && mib > 0 {
+		return mib << 20 / 3
+	}
+	return 256 << 20
 }
 
 // floorPow2 rounds n > 0 down to a power of two (chunks then align with

@@ -260,3 +260,21 @@ func TestExtFileSHA256(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryBudget(t *testing.T) {
+	for _, tc := range []struct {
+		set    int64
+		lambda string
+		want   int64
+	}{
+		{0, "", 256 << 20},
+		{0, "1024", 1024 << 20 / 3},
+		{0, "128", 128 << 20 / 3},
+		{0, "junk", 256 << 20},
+		{8 << 20, "1024", 8 << 20},
+	} {
+		if got := memoryBudget(tc.set, tc.lambda); got != tc.want {
+			t.Errorf("memoryBudget(%d, %q) = %d, want %d", tc.set, tc.lambda, got, tc.want)
+		}
+	}
+}
