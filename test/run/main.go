@@ -35,13 +35,13 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/s3archivefs/s3archivefs/test/fixture"
 	"github.com/s3archivefs/s3archivefs/test/olaplocal"
 	"github.com/s3archivefs/s3archivefs/test/s3test"
 )
@@ -171,7 +171,7 @@ func prepareArchive(ctx context.Context, s settings, work string) (string, []str
 	src := s.archive
 	if src == "" {
 		src = filepath.Join(work, "demo")
-		if err := demoTree().Generate(src); err != nil {
+		if err := writeDemo(src); err != nil {
 			return "", nil, fmt.Errorf("generating the demo tree: %w", err)
 		}
 	}
@@ -227,36 +227,9 @@ func listFiles(ctx context.Context, archive string) ([]string, error) {
 	return files, nil
 }
 
-// demoTree is a few hundred files, several MB, nested directories: text
-// chapters, binary data by date, and two larger files.
-func demoTree() fixture.Tree {
-	t := fixture.Tree{Name: "make-run-demo", Seed: 2024}
-	t.Nodes = append(t.Nodes, fixture.Node{Path: "README.md", Size: 1500, Text: true})
-	for c := 1; c <= 8; c++ {
-		for s := 1; s <= 20; s++ {
-			t.Nodes = append(t.Nodes, fixture.Node{Path: fmt.Sprintf("docs/chapter-%02d/section-%02d.txt", c, s),
-				Size: int64(2000 + (c*31+s*17)%10*1800), Text: true})
-		}
-	}
-	for y := 2022; y <= 2024; y++ {
-		for m := 1; m <= 12; m++ {
-			for i := 1; i <= 3; i++ {
-				t.Nodes = append(t.Nodes, fixture.Node{Path: fmt.Sprintf("data/%d/%02d/sample-%d.bin", y, m, i),
-					Size: int64(8<<10 + (y+m*7+i*13)%8*8<<10)})
-			}
-		}
-	}
-	t.Nodes = append(t.Nodes,
-		fixture.Node{Path: "media/large.bin", Size: 4 << 20},
-		fixture.Node{Path: "media/notes.txt", Size: 1 << 20, Text: true},
-		fixture.Node{Path: "docs/latest.txt", Kind: fixture.Symlink, Target: "chapter-08/section-20.txt"},
-	)
-	return t
-}
-
 func printHelp(w io.Writer, s settings, url string, srv *s3test.Server, prefix, archiveKey string, files []string) {
-	example := "README.md"
-	if len(files) > 0 {
+	example := "README.md" // the demo's: what it holds and what to try
+	if len(files) > 0 && !slices.Contains(files, example) {
 		example = files[0]
 	}
 	aws := "/usr/bin/aws --endpoint-url " + url
@@ -274,6 +247,7 @@ Set these in your shell (the endpoint checks signatures):
 
 Then try:
 
+  %s s3 cp 's3://%s/%s/%s' -
   %s s3 ls s3://%s/
   %s s3 ls --recursive s3://%s/%s/
   %s s3api list-objects-v2 --bucket %s --prefix %s/ --delimiter /
@@ -284,6 +258,7 @@ Then try:
 
 `, url, s.bucket, srv.Endpoint(), srv.DataDir(), prefix, s.archiveBucket, archiveKey, len(files), s.bucket, s.supportingBucket,
 		s3test.DefaultAccessKey, s3test.DefaultSecretKey, s3test.DefaultRegion,
+		aws, s.bucket, prefix, example,
 		aws, s.bucket, aws, s.bucket, prefix, aws, s.bucket, prefix,
 		aws, s.bucket, prefix, example, aws, s.bucket, prefix, example,
 		aws, s.bucket, aws, s.bucket, prefix, prefix)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -200,4 +203,65 @@ func childrenOf(t *testing.T, pid int) []int {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// TestDemo checks the demo tree a newcomer first reads: a README that
+// says what it is, text and binary files in nested folders, sensible
+// modes, and the same bytes on every run.
+func TestDemo(t *testing.T) {
+	dirs := []string{t.TempDir(), t.TempDir()}
+	for _, d := range dirs {
+		if err := writeDemo(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readme, err := os.ReadFile(filepath.Join(dirs[0], "README.md"))
+	if err != nil || !strings.Contains(string(readme), "inside a squashfs archive") || !strings.Contains(string(readme), "Things to try") {
+		t.Fatalf("README.md: %v\n%s", err, readme)
+	}
+	var files, binary, text, deep int
+	err = filepath.WalkDir(dirs[0], func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Type()&fs.ModeSymlink != 0 {
+			return err
+		}
+		rel, _ := filepath.Rel(dirs[0], path)
+		info, _ := d.Info()
+		want := fs.FileMode(0o644)
+		if strings.HasSuffix(rel, ".sh") {
+			want = 0o755
+		}
+		if info.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", rel, info.Mode().Perm(), want)
+		}
+		data, _ := os.ReadFile(path)
+		other, err := os.ReadFile(filepath.Join(dirs[1], rel))
+		if err != nil || !bytes.Equal(data, other) {
+			t.Errorf("%s differs between two runs", rel)
+		}
+		files++
+		if utf8.Valid(data) && !bytes.ContainsRune(data, 0) {
+			text++
+		} else {
+			binary++
+		}
+		if strings.Count(rel, string(filepath.Separator)) >= 3 {
+			deep++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 200 || text < 100 || binary < 50 || deep < 100 {
+		t.Errorf("%d files (%d text, %d binary, %d three folders deep)", files, text, binary, deep)
+	}
+	for _, bin := range []string{"maps/tiles/0/0/0.png", "logs/2024/06/01.log.gz"} {
+		data, _ := os.ReadFile(filepath.Join(dirs[0], bin))
+		if !bytes.HasPrefix(data, []byte("\x89PNG")) && !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+			t.Errorf("%s is not what its name says", bin)
+		}
+	}
+	if target, err := os.Readlink(filepath.Join(dirs[0], "docs", "start-here.md")); err != nil || target != "guide/getting-started.md" {
+		t.Errorf("docs/start-here.md: %q %v", target, err)
+	}
 }
