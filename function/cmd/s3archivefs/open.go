@@ -69,7 +69,8 @@ func (r *readFlags) open(ctx context.Context, e *env, arg string) (*opened, erro
 	if err != nil {
 		return nil, err
 	}
-	return &opened{fs: a.FS(ctx), name: u.String(), size: a.Size, etag: a.ETag, close: func() error { return nil }}, nil
+	// Closing the cache lets the last chunks' writes finish before exit.
+	return &opened{fs: a.FS(ctx), name: u.String(), size: a.Size, etag: a.ETag, close: opener.Cache.Close}, nil
 }
 
 // opener returns an archive opener like the function's: reading through

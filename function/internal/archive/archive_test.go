@@ -33,6 +33,7 @@ func newOpener(t *testing.T, srv *s3test.Server, cacheDir string, tail int64) *a
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cache.Close() }) // chunk writes finish before cacheDir goes
 	client := srv.Client()
 	return &archive.Opener{
 		Cache:     cache,

@@ -3,34 +3,49 @@
 //
 // # Layout
 //
-//	<Dir>/s3archivefs/v1/<h[0:2]>/<h>.c<chunk size>/<chunk index>
+//	<Dir>/s3archivefs/v2/<h[0:2]>/<h>.c<chunk size>/<chunk index>
 //
 // where h is the hex SHA-256 of (bucket, key, ETag), each length-prefixed.
 // A replaced object has a new ETag, hence a new directory: old bytes are
 // never served for it. Chunk i holds the object's bytes
-// [i*chunk, min((i+1)*chunk, size)); its file has exactly that length.
+// [i*chunk, min((i+1)*chunk, size)); its file is those bytes followed by a
+// CRC32C of each 4 KiB page and a footer whose own CRC binds the table to
+// the chunk's directory and index (chunkfile.go). v1 (no checksums) is
+// never read; its files are evicted like any other.
 //
-// # Atomicity
+// # Atomicity and integrity
 //
-// A chunk is written to a unique temporary name (".tmp-*") in its final
-// directory, fsynced and renamed into place: rename is atomic on local
-// filesystems and on NFS/EFS, so readers in any process see a complete
-// chunk or none. A reader also checks the file's length and treats a wrong
-// one as missing (and removes it). Only complete chunks are written; a
+// A chunk is written with its checksums to a unique temporary name
+// (".tmp-*") in its final directory, fsynced and renamed into place:
+// rename is atomic on local filesystems and on NFS/EFS, so readers in any
+// process see a complete chunk or none. Every read from the cache checks
+// the file's length and trailer when it is opened, and the CRC of every
+// page it returns: a damaged file (torn, truncated, overwritten in place,
+// misplaced) is removed, counted in the request's reqstats.CacheCorrupt,
+// and fetched again, never served. Only complete chunks are written; a
 // failed or short fetch writes nothing.
+//
+// # Hot path
+//
+// Readers of a chunk being fetched share one fetch and get its bytes as
+// soon as they are in memory; the write, fsync and rename follow in the
+// background, the chunk served from memory meanwhile (within a budget of
+// bytes awaiting their write, past which readers wait for the disk).
+// Chunk files that passed their trailer check are kept open in a bounded
+// LRU, so a hit on a warm shared cache costs no open and no stat.
 //
 // # Bounds
 //
 // The cache holds at most CapBytes. The default is 80% of the size of the
 // filesystem holding Dir, at most 10 GiB (EFS reports exabytes). When the
 // cap is passed, or the filesystem's free space falls below 5% of its size
-// (at most 1 GiB), a scan removes the least recently used chunks, by file
-// mtime (touched on a hit at most once a minute), down to 90% of the cap.
-// The first insert of a process also scans, to learn what other processes
-// left. Eviction tolerates other processes deleting the same files. When
-// the directory is not writable or the disk is full, reads are served from
-// the fetched bytes without caching and a warning is logged at most once a
-// minute.
+// (at most 1 GiB), a background scan removes the least recently used
+// chunks, by file mtime (touched on a hit at most once a minute), down to
+// 90% of the cap. The first insert of a process also starts a scan, to
+// learn what other processes left. Eviction tolerates other processes
+// deleting the same files. When the directory is not writable or the disk
+// is full, reads are served from the fetched bytes without caching and a
+// warning is logged at most once a minute.
 //
 // One ReadAt holds at most maxWindow bytes of fetched chunks at a time and
 // makes GETs of at most that size: one GET per run of adjacent missing
@@ -50,11 +65,13 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"weak"
 )
 
 const (
@@ -72,8 +89,16 @@ const (
 	staleTemp       = 10 * time.Minute
 	fetchTimeout    = 2 * time.Minute
 	tempPrefix      = ".tmp-"
-	layoutDir       = "s3archivefs/v1"
+	cacheDir        = "s3archivefs"
+	layoutDir       = "v2"
 	evictLowPercent = 90
+	// maxPendingWrite bounds the fetched bytes held in memory while their
+	// disk write is pending.
+	maxPendingWrite = 4 * maxWindow
+	// maxHandles bounds the chunk files kept open (Lambda allows 1024
+	// descriptors); at most an eighth of the cap is held in them, since
+	// a kept file removed by another process keeps its blocks allocated.
+	maxHandles = 128
 )
 
 // Fetcher reads exactly n bytes at off of one version of the object (the
@@ -95,14 +120,29 @@ type Config struct {
 
 // Cache is a chunk cache in one directory, shared by the process's objects.
 type Cache struct {
-	root    string
+	root    string // this layout's chunks
+	top     string // every layout's, for eviction
 	fsDir   string
 	cap     int64
 	minFree int64
 	log     *slog.Logger
+	handles *handles
 
-	mu      sync.Mutex
-	objects map[objectKey]*Object
+	// skipVerify turns the checksum check off: only the benchmark's
+	// baseline sets it.
+	skipVerify bool
+	// hooks, set by tests only, run before each chunk write and scan.
+	hooks struct{ write, scan func() }
+
+	mu sync.Mutex
+	// objects maps each identity to its Object while something holds it:
+	// an entry goes once its Object is collected.
+	objects map[objectKey]weak.Pointer[Object]
+
+	// bg tracks fetches, background writes and scans, for Close.
+	bg           sync.WaitGroup
+	pendingWrite atomic.Int64
+	scanStarted  atomic.Bool
 
 	// usage estimates the bytes on disk: set by each scan, grown by each
 	// insert; -1 until the first scan.
@@ -131,11 +171,12 @@ func New(cfg Config) (*Cache, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Cache{
-		root:    filepath.Join(cfg.Dir, layoutDir),
+		root:    filepath.Join(cfg.Dir, cacheDir, layoutDir),
+		top:     filepath.Join(cfg.Dir, cacheDir),
 		fsDir:   cfg.Dir,
 		cap:     cfg.CapBytes,
 		log:     cfg.Logger,
-		objects: map[objectKey]*Object{},
+		objects: map[objectKey]weak.Pointer[Object]{},
 	}
 	c.usage.Store(-1)
 	if err := os.MkdirAll(c.root, 0o755); err != nil {
@@ -154,7 +195,17 @@ func New(cfg Config) (*Cache, error) {
 		}
 		c.minFree = min(total/20, maxMinFree)
 	}
+	c.handles = newHandles(maxHandles, max(c.cap/8, MaxChunkSize))
 	return c, nil
+}
+
+// Close waits for the fetches and disk writes in progress and closes the
+// chunk files kept open. A process that exits soon after its last read
+// (the CLI) calls it, or its last chunks would not reach the disk.
+func (c *Cache) Close() error {
+	c.bg.Wait()
+	c.handles.closeAll()
+	return nil
 }
 
 // CapBytes is the cache's size bound in effect.
@@ -204,27 +255,56 @@ func (c *Cache) Object(id Identity, size, chunkSize int64, f Fetcher) *Object {
 	k := objectKey{id, chunkSize}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if o, ok := c.objects[k]; ok {
+	if o := c.objects[k].Value(); o != nil {
 		return o
 	}
 	h := id.hash()
+	name := h + ".c" + strconv.FormatInt(chunkSize, 10)
 	o := &Object{
 		c:       c,
 		id:      id,
 		size:    max(size, 0),
 		chunk:   chunkSize,
 		f:       f,
-		dir:     filepath.Join(c.root, h[:2], h+".c"+strconv.FormatInt(chunkSize, 10)),
+		dir:     filepath.Join(c.root, h[:2], name),
+		name:    name,
 		flights: map[int64]*flight{},
 	}
-	c.objects[k] = o
+	c.objects[k] = weak.Make(o)
+	runtime.AddCleanup(o, c.forgetObject, k)
 	return o
 }
 
-// publish writes data as the file path, atomically. It reports whether the
-// chunk is now on disk.
-func (c *Cache) publish(path string, data []byte) bool {
-	err := writeAtomic(path, data)
+// forgetObject drops the entry of a collected Object (unless the identity
+// has a new one already).
+func (c *Cache) forgetObject(k objectKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.objects[k].Value() == nil {
+		delete(c.objects, k)
+	}
+}
+
+// reserveWrite reports whether n more bytes may wait in memory for their
+// disk write; if so, releaseWrite(n) follows the write.
+func (c *Cache) reserveWrite(n int64) bool {
+	if c.pendingWrite.Add(n) <= maxPendingWrite {
+		return true
+	}
+	c.pendingWrite.Add(-n)
+	return false
+}
+
+func (c *Cache) releaseWrite(n int64) { c.pendingWrite.Add(-n) }
+
+// publish writes the chunk data at its place as the file path, atomically,
+// with its checksums. It reports whether the chunk is now on disk.
+func (c *Cache) publish(path string, data []byte, at place) bool {
+	if c.hooks.write != nil {
+		c.hooks.write()
+	}
+	tr := trailer(data, at)
+	err := writeAtomic(path, data, tr)
 	if err != nil {
 		c.warn("chunk not cached; serving it uncached", err)
 		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
@@ -232,16 +312,44 @@ func (c *Cache) publish(path string, data []byte) bool {
 		}
 		return false
 	}
-	if c.usage.Load() < 0 {
-		// First insert of this process: learn what is on disk.
-		c.evict(false)
-	} else if c.usage.Add(int64(len(data))) > c.cap || c.lowOnSpace() {
-		c.evict(false)
+	// A file of the old inode kept open would hold its blocks.
+	c.handles.forget(path)
+	switch {
+	case c.usage.Load() < 0:
+		// First insert of this process: learn what is on disk, off the
+		// request path.
+		if c.scanStarted.CompareAndSwap(false, true) {
+			c.bg.Go(func() { c.evict(false) })
+		}
+	case c.usage.Add(int64(len(data)+len(tr))) > c.cap || c.lowOnSpace():
+		c.bg.Go(func() { c.evict(false) })
 	}
 	return true
 }
 
-func writeAtomic(path string, data []byte) error {
+// discard removes the damaged chunk file path, unless it is no longer the
+// file fi (another process replaced it); it reports whether it did.
+func (c *Cache) discard(path string, fi os.FileInfo) bool {
+	cur, err := os.Stat(path)
+	if err != nil || (fi != nil && !os.SameFile(cur, fi)) {
+		return false
+	}
+	c.handles.forget(path)
+	c.log.Warn("chunkcache: damaged chunk removed; fetching it again", "path", path)
+	return os.Remove(path) == nil
+}
+
+// touch marks a hit chunk recently used, at most once a minute, for the
+// eviction scans of every process.
+func (c *Cache) touch(oc *openChunk) {
+	now := time.Now()
+	last := oc.touched.Load()
+	if now.UnixNano()-last > int64(touchEvery) && oc.touched.CompareAndSwap(last, now.UnixNano()) {
+		os.Chtimes(oc.path, now, now)
+	}
+}
+
+func writeAtomic(path string, data, trailer []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if errors.Is(err, fs.ErrNotExist) {
@@ -254,6 +362,9 @@ func writeAtomic(path string, data []byte) error {
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
+	if err == nil {
+		_, err = f.Write(trailer)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -84,12 +84,15 @@ func (e *env) object(c *Cache, chunk int64) *Object {
 	return c.Object(Identity{bucket, e.key, e.info.ETag}, e.info.Size, chunk, pinned{e.src, e.info.ETag})
 }
 
+// newCache returns a cache closed when the test ends, before its
+// directory is removed.
 func newCache(t testing.TB, cfg Config) *Cache {
 	t.Helper()
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	return c
 }
 
@@ -250,6 +253,7 @@ func TestFailedFetchLeavesNoFile(t *testing.T) {
 		t.Errorf("files after a failed fetch: %v", got)
 	}
 	checkRead(t, o.ReaderAt(context.Background()), e.data, 0, 50_000)
+	c.bg.Wait() // the chunks are written after the readers have them
 	if got := files(t, e.dir); len(got) != 13 {
 		t.Errorf("%d files after a good read of 13 chunks", len(got))
 	}
@@ -288,7 +292,8 @@ func TestTornChunkIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRead(t, o.ReaderAt(context.Background()), e.data, 3*4096, 4096)
-	if fi, err := os.Stat(torn); err != nil || fi.Size() != 4096 {
+	c.bg.Wait()
+	if fi, err := os.Stat(torn); err != nil || fi.Size() != chunkFileSize(4096) {
 		t.Errorf("torn chunk not replaced: %v", err)
 	}
 }
@@ -357,6 +362,7 @@ func TestStore(t *testing.T) {
 	if err := o.Store(10*4096, e.data[:4096]); err == nil {
 		t.Error("Store past the end succeeded")
 	}
+	c.bg.Wait()
 	ctx, st := counted()
 	checkRead(t, o.ReaderAt(ctx), e.data, 8*4096, 2*4096+500)
 	if e.s.Stats().Total() != 0 || st.CacheHits.Load() != 3 {
@@ -420,6 +426,7 @@ func TestUnwritableFallsBackUncached(t *testing.T) {
 			e.s.ResetStats()
 			for range 2 {
 				checkRead(t, o.ReaderAt(context.Background()), e.data, 0, int64(len(e.data)))
+				c.bg.Wait() // the failed writes, after which the bytes are gone
 			}
 			// Nothing cached: the second read fetches again.
 			if n := e.s.Stats().Requests["GET"]; n != 2 {
@@ -443,6 +450,7 @@ func TestEviction(t *testing.T) {
 	r := o.ReaderAt(context.Background())
 	for i := range int64(64) {
 		checkRead(t, r, e.data, i*chunk, chunk)
+		c.bg.Wait() // writes and eviction run after the read
 		var total int64
 		for _, size := range files(t, e.dir) {
 			total += size
@@ -463,11 +471,12 @@ func TestEviction(t *testing.T) {
 func TestEvictionLeastRecentlyUsed(t *testing.T) {
 	const chunk = 4096
 	e := newEnv(t, s3test.Options{}, 64*chunk)
-	c := newCache(t, Config{Dir: e.dir, CapBytes: 16 * chunk})
+	c := newCache(t, Config{Dir: e.dir, CapBytes: 16 * chunkFileSize(chunk)})
 	o := e.object(c, chunk)
 	r := o.ReaderAt(context.Background())
 	// Exactly the cap: nothing evicted yet.
 	checkRead(t, r, e.data, 0, 16*chunk)
+	c.bg.Wait()
 	if n := len(files(t, e.dir)); n != 16 {
 		t.Fatalf("%d chunks cached, want 16", n)
 	}
@@ -488,6 +497,7 @@ func TestEvictionLeastRecentlyUsed(t *testing.T) {
 	// One more chunk passes the cap: down to 90% of it (14 chunks), the
 	// least recently used first: 1, 2 and 3.
 	checkRead(t, r, e.data, 16*chunk, chunk)
+	c.bg.Wait()
 	for i, want := range map[int64]bool{0: true, 1: false, 2: false, 3: false, 4: true, 15: true, 16: true} {
 		if _, err := os.Stat(o.path(i)); (err == nil) != want {
 			t.Errorf("chunk %d cached: %v, want %v", i, err == nil, want)
@@ -535,7 +545,7 @@ func TestTwoProcesses(t *testing.T) {
 				if strings.HasPrefix(filepath.Base(path), tempPrefix) {
 					t.Errorf("temp file left: %s", path)
 				}
-				if size != 4096 {
+				if size != chunkFileSize(4096) {
 					t.Errorf("%s: %d bytes", path, size)
 				}
 			}

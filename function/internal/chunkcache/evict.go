@@ -27,16 +27,23 @@ func (c *Cache) evict(must bool) {
 		return
 	}
 	defer c.evictMu.Unlock()
+	if c.hooks.scan != nil {
+		c.hooks.scan()
+	}
 
 	var files []cachedFile
 	var total int64
 	now := time.Now()
-	filepath.WalkDir(c.root, func(path string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(c.top, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil // unreadable or vanished: skip it
 		}
 		info, err := d.Info()
 		if err != nil || !info.Mode().IsRegular() {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".nfs") {
+			// An NFS client's file removed while open: it goes when closed.
 			return nil
 		}
 		if strings.HasPrefix(d.Name(), tempPrefix) {
@@ -66,6 +73,7 @@ func (c *Cache) evict(must bool) {
 		if total <= target && freed >= needFree {
 			break
 		}
+		c.handles.forget(f.path)
 		if err := os.Remove(f.path); err != nil && !os.IsNotExist(err) {
 			continue
 		}

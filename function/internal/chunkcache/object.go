@@ -1,14 +1,15 @@
 package chunkcache
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/s3archivefs/s3archivefs/function/internal/reqstats"
 )
@@ -21,17 +22,30 @@ type Object struct {
 	chunk int64
 	f     Fetcher
 	dir   string
+	name  string // the directory's name, bound into each chunk's checksum
 
 	mu      sync.Mutex
 	flights map[int64]*flight // chunks being fetched in this process
 }
 
 // flight is one chunk being fetched; done is closed once data or err is
-// set.
+// set. A fetched chunk's flight stays until the chunk is on disk (or could
+// not be put there), so readers that miss on disk meanwhile share its
+// bytes instead of fetching them again.
 type flight struct {
 	done chan struct{}
 	data []byte
 	err  error
+}
+
+// delivered reports whether f has its bytes.
+func (f *flight) delivered() bool {
+	select {
+	case <-f.done:
+		return f.err == nil
+	default:
+		return false
+	}
 }
 
 // Size is the object's size.
@@ -78,6 +92,8 @@ func (o *Object) path(i int64) string {
 	return filepath.Join(o.dir, strconv.FormatInt(i, 10))
 }
 
+func (o *Object) place(i int64) place { return place{o.name, i} }
+
 // readWindow fills dst with the bytes at off, which span a bounded number
 // of chunks: cached ones from disk, the rest shared with fetches in flight
 // or fetched here, one GET per run of adjacent chunks.
@@ -90,10 +106,9 @@ func (o *Object) readWindow(ctx context.Context, dst []byte, off int64) error {
 	var missing []int64
 	for i := first; i <= last; i++ {
 		lo, hi := span(i)
-		if o.readCached(i, dst[lo-off:hi-off], lo-i*o.chunk) {
+		if o.readCached(i, dst[lo-off:hi-off], lo-i*o.chunk, stats) {
 			stats.CacheHits.Add(1)
 		} else {
-			stats.CacheMisses.Add(1)
 			missing = append(missing, i)
 		}
 	}
@@ -103,15 +118,22 @@ func (o *Object) readWindow(ctx context.Context, dst []byte, off int64) error {
 
 	// Join the fetches in flight and claim the rest in one critical
 	// section, so concurrent readers of one window do not split its runs.
+	// A chunk fetched already, its disk write pending, is a hit.
 	waits := make([]*flight, len(missing))
 	claimed := make([]bool, len(missing))
 	o.mu.Lock()
 	for k, i := range missing {
 		f, ok := o.flights[i]
-		if !ok {
+		switch {
+		case !ok:
+			// Counted by the fetch: it may find the chunk on disk now.
 			f = &flight{done: make(chan struct{})}
 			o.flights[i] = f
 			claimed[k] = true
+		case f.delivered():
+			stats.CacheHits.Add(1)
+		default:
+			stats.CacheMisses.Add(1)
 		}
 		waits[k] = f
 	}
@@ -145,15 +167,20 @@ func (o *Object) readWindow(ctx context.Context, dst []byte, off int64) error {
 	return nil
 }
 
-// land completes chunk i's flight and forgets it; the chunk is already on
-// disk (or could not be put there), so later readers look there.
-func (o *Object) land(i int64, data []byte, err error) {
+// deliver completes chunk i's flight for the readers waiting on it.
+func (o *Object) deliver(i int64, data []byte, err error) {
 	o.mu.Lock()
 	f := o.flights[i]
-	delete(o.flights, i)
 	o.mu.Unlock()
 	f.data, f.err = data, err
 	close(f.done)
+}
+
+// forget drops chunk i's flight: later readers look on disk.
+func (o *Object) forget(i int64) {
+	o.mu.Lock()
+	delete(o.flights, i)
+	o.mu.Unlock()
 }
 
 // startFetch fetches the claimed adjacent chunks run in the background, so
@@ -161,99 +188,165 @@ func (o *Object) land(i int64, data []byte, err error) {
 // it: it runs on the first reader's values without its cancellation.
 func (o *Object) startFetch(ctx context.Context, run []int64) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
-	go func() {
+	o.c.bg.Go(func() {
 		defer cancel()
 		o.fetch(fctx, run)
-	}()
+	})
 }
 
 func (o *Object) fetch(ctx context.Context, run []int64) {
+	stats := reqstats.From(ctx)
 	// A chunk may have landed on disk between our look and our claim.
 	for len(run) > 0 {
 		buf := make([]byte, o.chunkLen(run[0]))
-		if !o.readCached(run[0], buf, 0) {
+		if !o.readCached(run[0], buf, 0, stats) {
 			break
 		}
-		o.land(run[0], buf, nil)
+		stats.CacheHits.Add(1)
+		o.deliver(run[0], buf, nil)
+		o.forget(run[0])
 		run = run[1:]
 	}
 	if len(run) == 0 {
 		return
 	}
+	stats.CacheMisses.Add(int64(len(run)))
+	fail := func(err error) {
+		for _, i := range run {
+			o.deliver(i, nil, err)
+			o.forget(i)
+		}
+	}
 	first, last := run[0], run[len(run)-1]
 	off := first * o.chunk
-	rc, err := o.f.ReadRange(ctx, off, min((last+1)*o.chunk, o.size)-off)
+	n := min((last+1)*o.chunk, o.size) - off
+	rc, err := o.f.ReadRange(ctx, off, n)
 	if err != nil {
-		err = fmt.Errorf("chunkcache: fetch chunks %d-%d of %s: %w", first, last, o.id.Key, err)
-		for _, i := range run {
-			o.land(i, nil, err)
-		}
+		fail(fmt.Errorf("chunkcache: fetch chunks %d-%d of %s: %w", first, last, o.id.Key, err))
 		return
 	}
-	defer rc.Close()
-	// The whole run is read before any chunk is cached: a fetch that
-	// fails part way caches nothing.
+	// The whole run is read before any chunk is delivered or cached: a
+	// fetch that fails part way caches nothing.
 	bufs := make([][]byte, len(run))
 	for k, i := range run {
 		bufs[k] = make([]byte, o.chunkLen(i))
 		if _, err := io.ReadFull(rc, bufs[k]); err != nil {
-			err = fmt.Errorf("chunkcache: fetch chunk %d of %s: %w", i, o.id.Key, err)
-			for _, j := range run {
-				o.land(j, nil, err)
-			}
+			rc.Close()
+			fail(fmt.Errorf("chunkcache: fetch chunk %d of %s: %w", i, o.id.Key, err))
 			return
 		}
 	}
+	rc.Close()
+	// The readers get the bytes now; the disk write, fsync and rename
+	// follow. Past the budget of bytes awaiting their write, they wait for
+	// it: a disk slower than S3 then slows the readers instead of filling
+	// memory.
+	early := o.c.reserveWrite(n)
+	if early {
+		for k, i := range run {
+			o.deliver(i, bufs[k], nil)
+		}
+	}
 	for k, i := range run {
-		o.c.publish(o.path(i), bufs[k])
-		o.land(i, bufs[k], nil)
+		o.c.publish(o.path(i), bufs[k], o.place(i))
+		if !early {
+			o.deliver(i, bufs[k], nil)
+		}
+		o.forget(i)
+	}
+	if early {
+		o.c.releaseWrite(n)
 	}
 }
 
-// readCached reads dst at off within chunk i from disk. A file of the
-// wrong length is removed and reported missing.
-func (o *Object) readCached(i int64, dst []byte, off int64) bool {
-	path := o.path(i)
-	f, err := os.Open(path)
-	if err != nil {
-		return false
+// readCached reads dst at off within chunk i from disk, through the
+// process's open chunk files, checking the bytes against the chunk's
+// checksums. A damaged chunk file is removed, counted, and reported
+// missing, so the chunk is fetched again.
+func (o *Object) readCached(i int64, dst []byte, off int64, stats *reqstats.Counters) bool {
+	c, path := o.c, o.path(i)
+	for attempt := 0; attempt < 2; attempt++ {
+		oc := c.handles.acquire(path)
+		cached := oc != nil
+		if !cached {
+			var fi os.FileInfo
+			var err error
+			oc, fi, err = openChunkFile(path, o.chunkLen(i), o.place(i))
+			if errors.Is(err, errCorrupt) {
+				stats.CacheCorrupt.Add(1)
+				c.discard(path, fi)
+				return false
+			}
+			if err != nil {
+				return false
+			}
+			oc = c.handles.add(oc)
+		}
+		err := oc.read(dst, off, !c.skipVerify)
+		c.handles.release(oc, err != nil)
+		switch {
+		case err == nil:
+			c.touch(oc)
+			return true
+		case errors.Is(err, errCorrupt):
+			stats.CacheCorrupt.Add(1)
+			if !c.discard(path, oc.fi) && cached {
+				// The path holds another file now: try it.
+				continue
+			}
+			return false
+		case !cached:
+			return false
+		}
+		// A kept file that can no longer be read (removed on NFS):
+		// open the path again.
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	if fi.Size() != o.chunkLen(i) {
-		os.Remove(path)
-		return false
-	}
-	if n, _ := f.ReadAt(dst, off); n != len(dst) {
-		return false
-	}
-	if now := time.Now(); now.Sub(fi.ModTime()) > touchEvery {
-		os.Chtimes(path, now, now) // recency for LRU eviction
-	}
-	return true
+	return false
 }
 
 // Store inserts the complete chunks that data, the object's bytes at off,
 // covers (the last chunk is complete when data reaches the object's end).
-// Chunks already cached are left alone. Disk problems are logged, not
-// returned: the cache is an optimisation.
+// Chunks already cached are left alone. The chunks are written in the
+// background and served from memory until then; data is copied. Disk
+// problems are logged, not returned: the cache is an optimisation.
 func (o *Object) Store(off int64, data []byte) error {
 	end := off + int64(len(data))
 	if off < 0 || end > o.size {
 		return fmt.Errorf("chunkcache: store [%d, %d) outside the %d-byte object", off, end, o.size)
 	}
+	var run []int64
+	var bufs [][]byte
+	var n int64
+	o.mu.Lock()
 	for i := (off + o.chunk - 1) / o.chunk; i*o.chunk < end; i++ {
 		lo, hi := i*o.chunk, i*o.chunk+o.chunkLen(i)
 		if hi > end {
 			break
 		}
-		if _, err := os.Stat(o.path(i)); err == nil {
+		if _, busy := o.flights[i]; busy {
 			continue
 		}
-		o.c.publish(o.path(i), data[lo-off:hi-off])
+		f := &flight{done: make(chan struct{}), data: bytes.Clone(data[lo-off : hi-off])}
+		close(f.done)
+		o.flights[i] = f
+		run, bufs, n = append(run, i), append(bufs, f.data), n+int64(len(f.data))
 	}
+	o.mu.Unlock()
+	write := func() {
+		for k, i := range run {
+			if _, err := os.Stat(o.path(i)); err != nil {
+				o.c.publish(o.path(i), bufs[k], o.place(i))
+			}
+			o.forget(i)
+		}
+	}
+	if !o.c.reserveWrite(n) {
+		write()
+		return nil
+	}
+	o.c.bg.Go(func() {
+		defer o.c.releaseWrite(n)
+		write()
+	})
 	return nil
 }

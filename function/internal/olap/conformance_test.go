@@ -333,7 +333,7 @@ func TestRequestLogLine(t *testing.T) {
 		byKey[l["key"].(string)] = l
 	}
 	line := byKey["data/text/small.txt"]
-	for _, field := range []string{"request_id", "op", "key", "status", "bytes_out", "s3_requests", "s3_bytes_in", "cache_hits", "cache_misses", "duration_ms"} {
+	for _, field := range []string{"request_id", "op", "key", "status", "bytes_out", "s3_requests", "s3_bytes_in", "cache_hits", "cache_misses", "cache_corrupt", "duration_ms"} {
 		if _, ok := line[field]; !ok {
 			t.Errorf("log line lacks %q: %v", field, line)
 		}

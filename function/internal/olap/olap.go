@@ -114,6 +114,7 @@ func (h *Handler) log(ctx context.Context, requestID string, l *logLine, c *reqs
 		slog.Int64("s3_bytes_in", c.S3BytesIn.Load()),
 		slog.Int64("cache_hits", c.CacheHits.Load()),
 		slog.Int64("cache_misses", c.CacheMisses.Load()),
+		slog.Int64("cache_corrupt", c.CacheCorrupt.Load()),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 	}
 	if l.archive != "" {

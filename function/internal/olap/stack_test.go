@@ -145,6 +145,7 @@ func newHandler(t *testing.T, srv *s3test.Server, endpointURL string, logs *logB
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cache.Close() }) // chunk writes finish before the directory goes
 	client := srv.Client()
 	opener := &archive.Opener{
 		Cache:     cache,

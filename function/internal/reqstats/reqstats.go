@@ -1,5 +1,6 @@
 // Package reqstats carries the per-request counters that end up in the
-// request's log line: S3 requests and bytes, cache hits and misses.
+// request's log line: S3 requests and bytes, cache hits, misses and
+// damaged chunks.
 //
 // The counters travel in the context, so the S3 source and the chunk cache
 // can count without knowing who asked. A shared fetch started by one
@@ -17,6 +18,9 @@ type Counters struct {
 	S3BytesIn   atomic.Int64
 	CacheHits   atomic.Int64
 	CacheMisses atomic.Int64
+	// CacheCorrupt counts chunks found damaged in the cache (they failed
+	// their checksum or length check): discarded and fetched again.
+	CacheCorrupt atomic.Int64
 }
 
 type key struct{}

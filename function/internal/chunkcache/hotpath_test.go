@@ -1,0 +1,200 @@
+package chunkcache
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s3archivefs/s3archivefs/test/s3test"
+)
+
+// readWithin runs checkRead and fails if it takes longer than d.
+func readWithin(t *testing.T, d time.Duration, o *Object, e *env, off, n int64) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		checkRead(t, o.ReaderAt(context.Background()), e.data, off, n)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("read of %d bytes at %d still waiting after %v", n, off, d)
+	}
+}
+
+// TestReadersDoNotWaitForDisk blocks every chunk write and the first
+// insert's scan: readers still get their bytes, and a later reader of the
+// same chunks gets them from memory, as hits, with no GET.
+func TestReadersDoNotWaitForDisk(t *testing.T) {
+	const chunk = 4096
+	e := newEnv(t, s3test.Options{}, 16*chunk)
+	c := newCache(t, Config{Dir: t.TempDir()})
+	unblock, unblockScan := make(chan struct{}), make(chan struct{})
+	c.hooks.write = func() { <-unblock }
+	c.hooks.scan = func() { <-unblockScan }
+	o := e.object(c, chunk)
+	readWithin(t, 10*time.Second, o, e, 100, 8*chunk)
+	e.s.ResetStats()
+	ctx, st := counted()
+	checkRead(t, o.ReaderAt(ctx), e.data, 0, 9*chunk)
+	if n := e.s.Stats().Requests["GET"]; n != 0 {
+		t.Errorf("%d GETs for chunks waiting for their write, want 0", n)
+	}
+	if st.CacheHits.Load() != 9 || st.CacheMisses.Load() != 0 {
+		t.Errorf("%d hits, %d misses; want 9 hits", st.CacheHits.Load(), st.CacheMisses.Load())
+	}
+	if n := len(files(t, c.root)); n != 0 {
+		t.Fatalf("%d chunk files while writes are blocked", n)
+	}
+	close(unblock)
+	// The writes land; the first insert's scan is stuck: cold reads go on.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(files(t, c.root)) != 9 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d chunk files after the writes, want 9", len(files(t, c.root)))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	readWithin(t, 10*time.Second, o, e, 9*chunk, 7*chunk)
+	close(unblockScan)
+	c.bg.Wait()
+	if n := len(files(t, c.root)); n != 16 {
+		t.Errorf("%d chunk files at the end, want 16", n)
+	}
+}
+
+// TestWriteBudget: with the budget of bytes awaiting their write used up,
+// a reader waits for its chunks' write, so a slow disk cannot fill memory.
+func TestWriteBudget(t *testing.T) {
+	const chunk = 4096
+	e := newEnv(t, s3test.Options{}, 16*chunk)
+	c := newCache(t, Config{Dir: t.TempDir()})
+	unblock := make(chan struct{})
+	c.hooks.write = func() { <-unblock }
+	c.pendingWrite.Store(maxPendingWrite) // the others' pending writes
+	o := e.object(c, chunk)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		checkRead(t, o.ReaderAt(context.Background()), e.data, 0, chunk)
+	}()
+	select {
+	case <-done:
+		t.Fatal("read returned before its write, past the budget")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(unblock)
+	<-done
+	c.pendingWrite.Add(-maxPendingWrite)
+	c.bg.Wait()
+	if n := c.pendingWrite.Load(); n != 0 {
+		t.Errorf("%d bytes still reserved", n)
+	}
+}
+
+// TestKeptFilesServeWithoutOpen moves the cache directory away after a
+// warm read: the next warm reads are still hits, so they open nothing.
+func TestKeptFilesServeWithoutOpen(t *testing.T) {
+	const chunk = 4096
+	e := newEnv(t, s3test.Options{}, 64*chunk)
+	dir := t.TempDir()
+	c := newCache(t, Config{Dir: dir})
+	o := e.object(c, chunk)
+	checkRead(t, o.ReaderAt(context.Background()), e.data, 0, int64(len(e.data)))
+	c.bg.Wait()
+	c2 := newCache(t, Config{Dir: dir}) // a process that finds the cache warm
+	o2 := e.object(c2, chunk)
+	checkRead(t, o2.ReaderAt(context.Background()), e.data, 0, int64(len(e.data)))
+	if err := os.Rename(filepath.Join(dir, cacheDir), filepath.Join(dir, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	e.s.ResetStats()
+	ctx, st := counted()
+	checkRead(t, o2.ReaderAt(ctx), e.data, 0, int64(len(e.data)))
+	if st.CacheHits.Load() != 64 || e.s.Stats().Total() != 0 {
+		t.Errorf("%d hits, %d requests; want 64 hits and no request", st.CacheHits.Load(), e.s.Stats().Total())
+	}
+}
+
+// cacheFDs counts this process's descriptors open on files under dir, and
+// how many of those files were removed.
+func cacheFDs(t *testing.T, dir string) (open, deleted int) {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	for _, ent := range ents {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", ent.Name()))
+		if err != nil || !strings.HasPrefix(target, dir) {
+			continue
+		}
+		open++
+		if strings.HasSuffix(target, " (deleted)") {
+			deleted++
+		}
+	}
+	return open, deleted
+}
+
+// TestKeptFilesBounded reads more chunks than the LRU of open files holds,
+// under a cap that evicts: at most maxHandles files stay open, and none of
+// them is a removed file holding its blocks.
+func TestKeptFilesBounded(t *testing.T) {
+	const chunk = 4096
+	const n = 3 * maxHandles
+	e := newEnv(t, s3test.Options{}, n*chunk)
+	dir := t.TempDir()
+	c := newCache(t, Config{Dir: dir, CapBytes: 2 * maxHandles * chunkFileSize(chunk)})
+	o := e.object(c, chunk)
+	for i := range int64(n) {
+		checkRead(t, o.ReaderAt(context.Background()), e.data, i*chunk, chunk)
+		c.bg.Wait()
+		// And again, from disk.
+		checkRead(t, o.ReaderAt(context.Background()), e.data, i*chunk, chunk)
+	}
+	if c.evictions.Load() == 0 {
+		t.Fatal("nothing evicted")
+	}
+	open, deleted := cacheFDs(t, dir)
+	if open == 0 || open > maxHandles || deleted != 0 {
+		t.Errorf("%d files open (%d removed), want 1 to %d and none removed", open, deleted, maxHandles)
+	}
+	c.Close()
+	if open, _ := cacheFDs(t, dir); open != 0 {
+		t.Errorf("%d files open after Close", open)
+	}
+}
+
+// TestObjectsPruned: an Object nobody holds leaves Cache.objects once
+// collected; one still held is returned again.
+func TestObjectsPruned(t *testing.T) {
+	c := newCache(t, Config{Dir: t.TempDir()})
+	held := c.Object(Identity{"b", "held", `"e"`}, 100, 4096, nil)
+	for i := range 10_000 {
+		c.Object(Identity{"b", fmt.Sprint(i), `"e"`}, 100, 4096, nil)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runtime.GC()
+		c.mu.Lock()
+		n := len(c.objects)
+		c.mu.Unlock()
+		if n <= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d objects still in the map", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if c.Object(Identity{"b", "held", `"e"`}, 100, 4096, nil) != held {
+		t.Error("a held Object was replaced")
+	}
+}
