@@ -29,7 +29,14 @@ type wgorCall struct {
 	body   io.Reader
 	length int64 // -1 when unknown (chunked)
 	done   chan error
+	// cut makes a pending read of body fail at once: the client went away.
+	cut func()
 }
+
+// errClientGone ends a WriteGetObjectResponse whose client disconnected:
+// its connection is cut, so the function stops at once instead of writing
+// into the void until its timeout (on AWS, S3 does the same).
+var errClientGone = errors.New("the GetObject client went away")
 
 func (e *Endpoint) register(p *pendingGet) {
 	e.mu.Lock()
@@ -99,7 +106,15 @@ func (e *Endpoint) streamWGOR(w http.ResponseWriter, r *http.Request, reqID stri
 		result error
 		abort  bool
 	)
+	// A client that disconnects cuts the function's upload, also while
+	// this waits for the function's next bytes.
+	stop := context.AfterFunc(r.Context(), c.cut)
 	defer func() {
+		// Once cut, the function's connection must not be reused: it is
+		// aborted whatever the outcome here.
+		if !stop() && !errors.Is(result, errClientGone) {
+			result = fmt.Errorf("%w: %v", errClientGone, result)
+		}
 		c.done <- result
 		if abort {
 			// Break the client's connection: a clean end would pass a
@@ -151,7 +166,7 @@ func (e *Endpoint) streamWGOR(w http.ResponseWriter, r *http.Request, reqID stri
 		n, err := c.body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
-				result = fmt.Errorf("client connection: %w", werr)
+				result = fmt.Errorf("%w: %w", errClientGone, werr)
 				return
 			}
 			_ = rc.Flush()
@@ -197,7 +212,9 @@ func (e *Endpoint) writeGetObjectResponse(w http.ResponseWriter, r *http.Request
 		writeError(w, r, reqID, serr)
 		return
 	}
-	c := &wgorCall{r: r, body: body, length: length, done: make(chan error, 1)}
+	rc := http.NewResponseController(w)
+	c := &wgorCall{r: r, body: body, length: length, done: make(chan error, 1),
+		cut: func() { _ = rc.SetReadDeadline(time.Now()) }}
 	select {
 	case p.arrived <- c:
 	case <-p.gone:
@@ -205,6 +222,9 @@ func (e *Endpoint) writeGetObjectResponse(w http.ResponseWriter, r *http.Request
 		return
 	}
 	if err := <-c.done; err != nil {
+		if errors.Is(err, errClientGone) {
+			panic(http.ErrAbortHandler) // cut the function's connection
+		}
 		var se *Error
 		if !errors.As(err, &se) {
 			se = s3err(http.StatusInternalServerError, "InternalError", err.Error())

@@ -27,8 +27,10 @@ type ProcessConfig struct {
 	// Env is the child's whole environment, without AWS_LAMBDA_RUNTIME_API
 	// (added per instance). FunctionEnv builds what Terraform would set.
 	Env []string
-	// Instances is how many processes may run at once (Lambda's concurrency);
-	// each serves one invocation at a time. Default 1.
+	// Instances is how many processes may run at once (Lambda's
+	// concurrency); each serves one invocation at a time, and they are
+	// started on demand: a new one only when every running one is busy.
+	// Default 1.
 	Instances int
 	// Timeout bounds one invocation (the function's configured timeout);
 	// InitTimeout bounds the process start up to its first /next.
@@ -47,10 +49,13 @@ type ProcessConfig struct {
 // listener, so nothing from a killed process can reach its successor.
 type Process struct {
 	cfg    ProcessConfig
-	queue  chan *call
+	pool   *pool
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup // running invocations
 }
 
 // call is one invocation on its way through an instance.
@@ -72,8 +77,8 @@ func (c *call) finish(out []byte, err error) {
 	})
 }
 
-// StartProcess prepares cfg.Instances execution environments. Processes
-// start lazily, on the first invocation each environment takes.
+// StartProcess prepares up to cfg.Instances execution environments.
+// Processes start lazily, when an invocation finds every running one busy.
 func StartProcess(cfg ProcessConfig) (*Process, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("olaplocal: ProcessConfig.Path is empty")
@@ -100,24 +105,37 @@ func StartProcess(cfg ProcessConfig) (*Process, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Process{cfg: cfg, queue: make(chan *call), ctx: ctx, cancel: cancel}
-	for i := range cfg.Instances {
-		in := &instance{p: p, id: i}
-		p.wg.Add(1)
-		go func() { defer p.wg.Done(); in.loop() }()
-	}
+	p := &Process{cfg: cfg, pool: newPool(cfg.Instances), ctx: ctx, cancel: cancel}
 	return p, nil
 }
 
-// Invoke queues inv for the next free instance and waits for its result.
+// dispatch runs c on a free instance (started if need be), waiting for one
+// while every instance is busy.
+func (p *Process) dispatch(ctx context.Context, c *call) error {
+	in, err := p.pool.acquire(ctx, p.ctx.Done(), func(id int) *instance { return &instance{p: p, id: id} })
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return errStopped
+	}
+	p.wg.Add(1)
+	p.mu.Unlock()
+	go func() {
+		defer p.wg.Done()
+		in.run(c)
+		p.pool.release(in)
+	}()
+	return nil
+}
+
+// Invoke runs inv on the next free instance and waits for its result.
 func (p *Process) Invoke(ctx context.Context, inv Invocation) ([]byte, error) {
 	c := &call{inv: inv, done: make(chan struct{})}
-	select {
-	case p.queue <- c:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-p.ctx.Done():
-		return nil, errStopped
+	if err := p.dispatch(ctx, c); err != nil {
+		return nil, err
 	}
 	select {
 	case <-c.done:
@@ -131,8 +149,14 @@ var errStopped = errors.New("olaplocal: function stopped")
 
 // Close kills every child process group and stops the Runtime API.
 func (p *Process) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	p.cancel()
 	p.wg.Wait()
+	for _, in := range p.pool.instances() {
+		in.kill()
+	}
 	return nil
 }
 
@@ -155,18 +179,6 @@ type proc struct {
 	mu      sync.Mutex
 	cur     *call
 	waitErr error
-}
-
-func (in *instance) loop() {
-	defer in.kill()
-	for {
-		select {
-		case c := <-in.p.queue:
-			in.run(c)
-		case <-in.p.ctx.Done():
-			return
-		}
-	}
 }
 
 func (in *instance) run(c *call) {

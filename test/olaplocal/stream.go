@@ -43,12 +43,8 @@ const httpIntegrationType = "application/vnd.awslambda.http-integration-response
 // response, a crash, a timeout) is the returned error, a *FunctionError.
 func (p *Process) InvokeStream(ctx context.Context, inv Invocation) (*StreamResponse, error) {
 	c := &call{inv: inv, done: make(chan struct{}), stream: make(chan *StreamResponse, 1)}
-	select {
-	case p.queue <- c:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-p.ctx.Done():
-		return nil, errStopped
+	if err := p.dispatch(ctx, c); err != nil {
+		return nil, err
 	}
 	select {
 	case s := <-c.stream:

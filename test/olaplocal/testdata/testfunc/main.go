@@ -152,6 +152,22 @@ func (f *fn) get(ctx context.Context, ev *events.S3ObjectLambdaEvent, raw []byte
 			pw.Close()
 		}()
 		return f.write(ctx, ev, &s3.WriteGetObjectResponseInput{Body: pr, ContentType: aws.String("text/plain")})
+	case "trickle":
+		// A first line, then a kilobyte every 20 ms for 10 s: a long
+		// stream that a client may abandon.
+		pr, pw := io.Pipe()
+		go func() {
+			fmt.Fprintln(pw, "first")
+			chunk := bytes.Repeat([]byte("."), 1024)
+			for range 500 {
+				if _, err := pw.Write(chunk); err != nil {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			pw.Close()
+		}()
+		return f.write(ctx, ev, &s3.WriteGetObjectResponseInput{Body: pr, ContentType: aws.String("text/plain")})
 	case "ctx":
 		lc, _ := lambdacontext.FromContext(ctx)
 		dl, _ := ctx.Deadline()
