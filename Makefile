@@ -52,6 +52,29 @@ package: $(DIST)/function-arm64.zip $(DIST)/function-x86_64.zip $(DIST)/layer-ar
 .PHONY: layer
 layer: $(DIST)/layer-$(ARCH).zip ## the libsquashfs layer zip for ARCH=arm64|x86_64
 
+# The image labels and time stamps: the commit, never the build's clock.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export VERSION REVISION SOURCE_DATE_EPOCH
+
+$(DIST)/s3archivefs-%: FORCE
+	GOOS=linux GOARCH=$(call goarch,$*) $(GO_BUILD) -o $@ ./function/cmd/s3archivefs
+
+.PHONY: image image-push
+image: $(DIST)/function-$(ARCH).zip $(DIST)/layer-$(ARCH).zip $(DIST)/s3archivefs-$(ARCH) ## OCI image layout dist/image-ARCH: bootstrap, CLI, /opt/lib from the layer zip (no Docker)
+	bash image/build.sh $(ARCH) $(DIST)/layer-$(ARCH).zip $(DIST)/bootstrap-$(ARCH)/bootstrap $(DIST)/s3archivefs-$(ARCH) $(DIST)/image-$(ARCH)
+
+# ECR_REPO=<account>.dkr.ecr.<region>.amazonaws.com/<name>; the tag is
+# VERSION-ARCH (ECR's immutable tags refuse a second push of a tag).
+image-push: ## push dist/image-ARCH to ECR_REPO as VERSION-ARCH (AWS credentials; skips without them)
+	@if ! aws sts get-caller-identity >/dev/null 2>&1; then \
+		echo "image-push: skipped: no usable AWS credentials (aws sts get-caller-identity failed)"; exit 0; fi; \
+	test -n "$(ECR_REPO)" || { echo "image-push: set ECR_REPO=<account>.dkr.ecr.<region>.amazonaws.com/<name>"; exit 1; }; \
+	$(MAKE) --no-print-directory image ARCH=$(ARCH); \
+	aws ecr get-login-password --region "$$(echo '$(ECR_REPO)' | cut -d. -f4)" | \
+		go run ./image/cmd/imagetool push -layout $(DIST)/image-$(ARCH) -ref $(ECR_REPO):$(VERSION)-$(ARCH)
+
 .PHONY: run
 run: ## local S3 + Object Lambda endpoint with a demo archive (ARCHIVE=dir|.sqfs PREFIX=name/)
 	bash test/tools/install.sh run
@@ -87,13 +110,13 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 
 .PHONY: lint
 lint: ## gofmt, go vet and terraform fmt
-	@test -z "$$(gofmt -l function test layer)" || { gofmt -l function test layer; exit 1; }
+	@test -z "$$(gofmt -l function test layer image)" || { gofmt -l function test layer image; exit 1; }
 	go vet ./...
 	terraform fmt -check -recursive terraform
 
 .PHONY: fmt
 fmt: ## format Go and Terraform sources
-	gofmt -w function test layer
+	gofmt -w function test layer image
 	terraform fmt -recursive terraform
 
 # Real deployments (AWS credentials required). Each environment keeps its

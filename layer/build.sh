@@ -27,20 +27,10 @@ repo=$(dirname "$here")
 out=${2:-$repo/dist/layer-$arch.zip}
 case "$out" in /*) ;; *) out=$PWD/$out ;; esac
 cache=${S3ARCHIVEFS_LAYER_CACHE:-$(go env GOPATH)/s3archivefs-tools/layer-debs}/$debarch
-mkdir -p "$cache"
 
-# The package lists for a foreign architecture exist only once dpkg knows it.
-if ! apt-cache show "libsquashfs1:$debarch" >/dev/null 2>&1; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "layer: apt has no libsquashfs1:$debarch; run as root once, or:" >&2
-		echo "  sudo dpkg --add-architecture $debarch && sudo apt-get update" >&2
-		exit 1
-	fi
-	if [ "$debarch" != "$(dpkg --print-architecture)" ]; then
-		dpkg --add-architecture "$debarch"
-	fi
-	apt-get update -qq
-fi
+# shellcheck source=layer/debs.sh
+. "$here/debs.sh"
+ensure_arch_lists "$debarch" libsquashfs1
 
 # The closure of hard dependencies, from Debian's metadata; which of these the
 # layer really ships is decided later from the ELF files themselves.
@@ -50,29 +40,8 @@ mapfile -t pkgs < <(apt-cache depends --recurse --no-recommends --no-suggests \
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-mkdir "$stage/uris" "$stage/root"
-# One apt call for all: each apt start costs about a second.
-# Lines: 'URL' FILE SIZE SHA256:HEX, from the local lists (no network). Asked
-# in an empty directory: apt prints nothing for a file already in the cwd.
-mapfile -t uris < <(cd "$stage/uris" && apt-get download --print-uris "${pkgs[@]/%/:$debarch}")
-if [ "${#uris[@]}" != "${#pkgs[@]}" ]; then
-	echo "layer: apt printed ${#uris[@]} download URIs for ${#pkgs[@]} packages" >&2
-	exit 1
-fi
-for line in "${uris[@]}"; do
-	read -r _ file _ sum <<<"$line"
-	sum=${sum#SHA256:}
-	if ! [ -f "$cache/$file" ] || [ "$(sha256sum <"$cache/$file" | cut -d' ' -f1)" != "$sum" ]; then
-		rm -f "$cache/$file"
-		(cd "$cache" && apt-get download -q -o APT::Sandbox::User="$(id -un)" "${file%%_*}:$debarch" >&2)
-		if [ "$(sha256sum <"$cache/$file" | cut -d' ' -f1)" != "$sum" ]; then
-			echo "layer: $file does not match its SHA256 in the apt lists" >&2
-			exit 1
-		fi
-	fi
-	echo "deb	$file	sha256:$sum"
-	dpkg-deb -x "$cache/$file" "$stage/root"
-done
+mkdir "$stage/root"
+fetch_debs "$debarch" "$cache" "$stage/root" "${pkgs[@]/%/:$debarch}"
 
 # LAYERTOOL: a prebuilt layertool (the tests build it once); else go run.
 cd "$repo"

@@ -27,6 +27,13 @@ const maxLibSize = 64 << 20
 // A NEEDED entry that is neither in base nor found under root is an error:
 // the dependency set comes from the ELF files, never from a hand-kept list.
 func Collect(root string, arch Arch, base BaseLibs) ([]File, error) {
+	return Closure(root, arch, []string{Root}, func(name string) bool { return base[name] })
+}
+
+// Closure is Collect from any set of SONAMEs: start and everything they need,
+// found under root, except the libraries provided says are there already.
+// The image builder uses it for the glibc that bootstrap and the layer need.
+func Closure(root string, arch Arch, start []string, provided func(string) bool) ([]File, error) {
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("layer: %w", err)
@@ -38,8 +45,14 @@ func Collect(root string, arch Arch, base BaseLibs) ([]File, error) {
 		filepath.Join(root, "usr", "lib"),
 	}
 	var files []File
-	seen := map[string]bool{Root: true}
-	queue := []string{Root}
+	seen := map[string]bool{}
+	var queue []string
+	for _, name := range start {
+		if !seen[name] && !provided(name) {
+			seen[name] = true
+			queue = append(queue, name)
+		}
+	}
 	for len(queue) > 0 {
 		name := queue[0]
 		queue = queue[1:]
@@ -63,7 +76,7 @@ func Collect(root string, arch Arch, base BaseLibs) ([]File, error) {
 		}
 		files = append(files, File{Name: "lib/" + name, Data: data})
 		for _, dep := range o.Needed {
-			if base[dep] || seen[dep] {
+			if provided(dep) || seen[dep] {
 				continue
 			}
 			seen[dep] = true

@@ -14,7 +14,8 @@ export PATH="$gobin:$PATH"
 log() { printf '[install] %s\n' "$*" >&2; }
 
 apt_packages=(squashfs-tools squashfs-tools-ng awscli zip unzip)
-[ "$what" = all ] && apt_packages+=(binutils file hyperfine)
+# qemu-user-static runs the arm64 image's bootstrap in the image tests.
+[ "$what" = all ] && apt_packages+=(binutils file hyperfine qemu-user-static)
 
 sudo_cmd=""
 [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
