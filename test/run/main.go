@@ -16,10 +16,13 @@
 //	ARCHIVE_BUCKET     -archive-bucket     s3archivefs-archives
 //	DATA_DIR           -data-dir           versitygw's data (empty: a temporary directory)
 //	FUNCTION_TIMEOUT   -timeout            60s
-//	INSTANCES          -instances          1
+//	INSTANCES          -instances          8 (at most; started on demand, as Lambda does)
 //	MKSQUASHFS_ARGS    -mksquashfs-args    -comp gzip
 //
-// S3ARCHIVEFS_* variables in the environment pass through to the function.
+// S3ARCHIVEFS_* variables in the environment pass through to the function
+// unchanged: the archive's entry takes the first S3ARCHIVEFS_PREFIX_VMAPn
+// that is not set, and the chunk cache goes to a temporary directory only
+// when S3ARCHIVEFS_CACHE_DIR is not set.
 package main
 
 import (
@@ -87,7 +90,7 @@ func main() {
 	flag.StringVar(&s.archiveBucket, "archive-bucket", envOr("ARCHIVE_BUCKET", "s3archivefs-archives"), "bucket holding the archive (env ARCHIVE_BUCKET)")
 	flag.StringVar(&s.dataDir, "data-dir", envOr("DATA_DIR", ""), "versitygw data directory; empty: temporary (env DATA_DIR)")
 	flag.DurationVar(&s.timeout, "timeout", envDuration("FUNCTION_TIMEOUT", olaplocal.DefaultTimeout), "function time limit (env FUNCTION_TIMEOUT)")
-	flag.IntVar(&s.instances, "instances", envInt("INSTANCES", 1), "function processes at once (env INSTANCES)")
+	flag.IntVar(&s.instances, "instances", envInt("INSTANCES", 8), "function processes at most, started on demand (env INSTANCES)")
 	flag.StringVar(&s.mksquashfsArgs, "mksquashfs-args", envOr("MKSQUASHFS_ARGS", "-comp gzip"), "options for mksquashfs when packing (env MKSQUASHFS_ARGS)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -145,7 +148,10 @@ func run(ctx context.Context, s settings) error {
 	if err := os.Mkdir(cacheDir, 0o755); err != nil {
 		return err
 	}
-	vmap := fmt.Sprintf("S3ARCHIVEFS_PREFIX_VMAP1=%s|s3://%s/%s", prefix, s.archiveBucket, archiveKey)
+	vars, err := functionVars(os.Environ(), fmt.Sprintf("%s|s3://%s/%s", prefix, s.archiveBucket, archiveKey), cacheDir)
+	if err != nil {
+		return err
+	}
 	ep, err := olaplocal.StartServer(olaplocal.ServerConfig{
 		Addr: s.addr,
 		Endpoint: olaplocal.Config{Bucket: s.bucket, Upstream: olaplocal.Upstream{Endpoint: srv.Endpoint(),
@@ -153,7 +159,7 @@ func run(ctx context.Context, s settings) error {
 		Binary:          s.bootstrap,
 		Instances:       s.instances,
 		FunctionTimeout: s.timeout,
-		FunctionVars:    []string{vmap, "S3ARCHIVEFS_CACHE_DIR=" + cacheDir},
+		FunctionVars:    vars,
 		Logger:          logger,
 	})
 	if err != nil {
@@ -164,6 +170,41 @@ func run(ctx context.Context, s settings) error {
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "stopping...")
 	return nil
+}
+
+// vmapVar and vmapMax are the function's numbered VMAP variables
+// (function/internal/vmap, which this command cannot import).
+const (
+	vmapVar = "S3ARCHIVEFS_PREFIX_VMAP"
+	vmapMax = 20
+)
+
+// functionVars is what make run adds to the function's environment: the
+// demo's VMAP entry in the first S3ARCHIVEFS_PREFIX_VMAPn the caller has
+// not set, and the chunk cache in the run's directory unless the caller
+// set S3ARCHIVEFS_CACHE_DIR. Every S3ARCHIVEFS_* variable of the caller
+// reaches the function as it is.
+func functionVars(environ []string, entry, cacheDir string) ([]string, error) {
+	set := map[string]bool{}
+	for _, kv := range environ {
+		if k, v, _ := strings.Cut(kv, "="); v != "" {
+			set[k] = true
+		}
+	}
+	var vars []string
+	for i := 1; i <= vmapMax; i++ {
+		if name := vmapVar + strconv.Itoa(i); !set[name] {
+			vars = append(vars, name+"="+entry)
+			break
+		}
+	}
+	if vars == nil {
+		return nil, fmt.Errorf("%s1 to %s%d are all set: no room for the archive's entry %q", vmapVar, vmapVar, vmapMax, entry)
+	}
+	if !set["S3ARCHIVEFS_CACHE_DIR"] {
+		vars = append(vars, "S3ARCHIVEFS_CACHE_DIR="+cacheDir)
+	}
+	return vars, nil
 }
 
 // prepareArchive returns the .sqfs to serve and the files it holds.

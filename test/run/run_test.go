@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -263,5 +265,37 @@ func TestDemo(t *testing.T) {
 	}
 	if target, err := os.Readlink(filepath.Join(dirs[0], "docs", "start-here.md")); err != nil || target != "guide/getting-started.md" {
 		t.Errorf("docs/start-here.md: %q %v", target, err)
+	}
+}
+
+func TestFunctionVars(t *testing.T) {
+	const entry = "demo|s3://b/archives/demo.sqfs"
+	for _, tc := range []struct {
+		name    string
+		environ []string
+		want    []string
+	}{
+		{"nothing set", []string{"HOME=/root"},
+			[]string{"S3ARCHIVEFS_PREFIX_VMAP1=" + entry, "S3ARCHIVEFS_CACHE_DIR=/run/cache"}},
+		{"caller's map and cache kept", []string{"S3ARCHIVEFS_PREFIX_VMAP1=mine|s3://x/y.sqfs", "S3ARCHIVEFS_PREFIX_VMAP2=also|s3://x/z.sqfs", "S3ARCHIVEFS_CACHE_DIR=/mnt/efs"},
+			[]string{"S3ARCHIVEFS_PREFIX_VMAP3=" + entry}},
+		{"a gap is used", []string{"S3ARCHIVEFS_PREFIX_VMAP1=mine|s3://x/y.sqfs", "S3ARCHIVEFS_PREFIX_VMAP3=also|s3://x/z.sqfs"},
+			[]string{"S3ARCHIVEFS_PREFIX_VMAP2=" + entry, "S3ARCHIVEFS_CACHE_DIR=/run/cache"}},
+		{"empty counts as unset", []string{"S3ARCHIVEFS_PREFIX_VMAP1=", "S3ARCHIVEFS_CACHE_DIR="},
+			[]string{"S3ARCHIVEFS_PREFIX_VMAP1=" + entry, "S3ARCHIVEFS_CACHE_DIR=/run/cache"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := functionVars(tc.environ, entry, "/run/cache")
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("functionVars = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+	var full []string
+	for i := 1; i <= vmapMax; i++ {
+		full = append(full, fmt.Sprintf("%s%d=p%d|s3://x/y.sqfs", vmapVar, i, i))
+	}
+	if _, err := functionVars(full, entry, "/run/cache"); err == nil || !strings.Contains(err.Error(), "all set") {
+		t.Errorf("every VMAP variable set: err %v, want one saying so", err)
 	}
 }

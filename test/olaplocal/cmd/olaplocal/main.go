@@ -49,7 +49,7 @@ func run() error {
 	flag.StringVar(&cfg.Endpoint.Upstream.SecretAccessKey, "upstream-secret-key", olaplocal.DefaultSecretKey, "the function role's secret key on the S3 server")
 	flag.StringVar(&cfg.Endpoint.Payload, "payload", "", "configuration.payload of the events")
 	flag.StringVar(&cfg.Binary, "function", "dist/bootstrap", "the function's bootstrap binary")
-	flag.IntVar(&cfg.Instances, "instances", 1, "function processes run at once (Lambda concurrency)")
+	flag.IntVar(&cfg.Instances, "instances", 8, "function processes at most (Lambda concurrency), started on demand")
 	flag.DurationVar(&cfg.FunctionTimeout, "timeout", olaplocal.DefaultTimeout, "time limit of one invocation")
 	flag.IntVar(&cfg.MemoryMB, "memory", 1024, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE given to the function")
 	flag.StringVar(&cfg.FunctionName, "name", "s3archivefs", "function name")
