@@ -69,7 +69,7 @@ func setup(ctx context.Context) (*olap.Handler, error) {
 	}
 	opener := &archive.Opener{
 		Cache:     cache,
-		Source:    func(r archive.Ref) *s3src.Object { return s3src.New(client, r.Bucket, r.Key) },
+		Source:    func(r archive.Ref) *s3src.Reader { return s3src.New(client, r.Bucket, r.Key) },
 		ChunkSize: cfg.CacheChunkSize,
 		TailBytes: cfg.TailPrefetchBytes,
 		Squash:    squash.Options{Engine: engine, CacheBytes: cfg.MemoryCacheBytes, Budget: squash.NewBudget(cfg.MemoryBudgetBytes)},

@@ -81,7 +81,7 @@ Examples:
 
 type lister struct {
 	ctx  context.Context
-	fsys *squash.Archive
+	fsys *squash.Image
 	w    io.Writer
 	long bool
 	loc  *time.Location

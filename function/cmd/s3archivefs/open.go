@@ -38,7 +38,7 @@ func (r *readFlags) register(fs *flag.FlagSet) {
 
 // opened is an archive ready to read.
 type opened struct {
-	fs    *squash.Archive
+	fs    *squash.Image
 	name  string // s3://bucket/key or the local path
 	size  int64
 	etag  string // "" for a local file
@@ -70,7 +70,7 @@ func (r *readFlags) open(ctx context.Context, e *env, arg string) (*opened, erro
 		return nil, err
 	}
 	// Closing the cache lets the last chunks' writes finish before exit.
-	return &opened{fs: a.FS(ctx), name: u.String(), size: a.Size, etag: a.ETag, close: opener.Cache.Close}, nil
+	return &opened{fs: a.Image(ctx), name: u.String(), size: a.Size, etag: a.ETag, close: opener.Cache.Close}, nil
 }
 
 // opener returns an archive opener like the function's: reading through
@@ -94,7 +94,7 @@ func (r *readFlags) opener(e *env, client *s3.Client) (*archive.Opener, error) {
 	}
 	return &archive.Opener{
 		Cache:     cache,
-		Source:    func(ref archive.Ref) *s3src.Object { return s3src.New(client, ref.Bucket, ref.Key) },
+		Source:    func(ref archive.Ref) *s3src.Reader { return s3src.New(client, ref.Bucket, ref.Key) },
 		TailBytes: tailBytes,
 		Logger:    logger,
 	}, nil
@@ -109,7 +109,7 @@ func openLocal(name string) (*opened, error) {
 	if err == nil && !fi.Mode().IsRegular() {
 		err = fmt.Errorf("%s: not a regular file (want s3://bucket/key or an archive file)", name)
 	}
-	var fsys *squash.Archive
+	var fsys *squash.Image
 	if err == nil {
 		fsys, err = squash.Open(f, fi.Size(), squash.Options{})
 	}
@@ -131,7 +131,7 @@ func cleanPath(p string) string {
 }
 
 // copyFile streams the named file's bytes to w.
-func copyFile(fsys *squash.Archive, name string, w io.Writer) (int64, error) {
+func copyFile(fsys *squash.Image, name string, w io.Writer) (int64, error) {
 	f, err := fsys.Open(name)
 	if err != nil {
 		return 0, err

@@ -228,14 +228,14 @@ func openArchive(ctx context.Context, opener *archive.Opener, ref archive.Ref) e
 	if err != nil {
 		return err
 	}
-	if _, err := a.FS(ctx).ReadDir("", "", 1); err != nil {
+	if _, err := a.Image(ctx).ReadDir("", "", 1); err != nil {
 		return fmt.Errorf("read the root directory: %w", err)
 	}
 	return nil
 }
 
 // checkArchive reads the object's superblock with one ranged GET.
-func checkArchive(ctx context.Context, obj *s3src.Object) (int64, squash.Info, string, error) {
+func checkArchive(ctx context.Context, obj *s3src.Reader) (int64, squash.Info, string, error) {
 	data, meta, err := obj.GetRange(ctx, 0, squash.SuperblockSize)
 	switch {
 	case errors.Is(err, s3src.ErrNotFound):

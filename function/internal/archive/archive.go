@@ -54,9 +54,9 @@ type Archive struct {
 	ETag         string
 	LastModified time.Time
 
-	fs        *squash.Archive
-	data      *chunkcache.Object // [0, metaStart) in block-size chunks
-	meta      *chunkcache.Object // [metaStart, Size) in metaChunk chunks
+	fs        *squash.Image
+	data      *chunkcache.View // [0, metaStart) in block-size chunks
+	meta      *chunkcache.View // [metaStart, Size) in metaChunk chunks
 	metaStart int64
 	head      segment
 	tail      segment
@@ -80,9 +80,9 @@ func (a *Archive) close() {
 	})
 }
 
-// FS returns the archive's file system reading through the chunk cache on
-// behalf of ctx (its cancellation and its request counters).
-func (a *Archive) FS(ctx context.Context) *squash.Archive {
+// Image returns the archive's squashfs image reading through the chunk
+// cache on behalf of ctx (its cancellation and its request counters).
+func (a *Archive) Image(ctx context.Context) *squash.Image {
 	return a.fs.WithReader(a.readerAt(ctx))
 }
 
@@ -100,7 +100,7 @@ func (a *Archive) readerAt(ctx context.Context) io.ReaderAt {
 type Opener struct {
 	Cache *chunkcache.Cache
 	// Source returns the S3 object of a ref.
-	Source func(Ref) *s3src.Object
+	Source func(Ref) *s3src.Reader
 	// ChunkSize as configured (0: the archive's block size).
 	ChunkSize int64
 	// TailBytes is the length of the suffix GET made at open.
@@ -149,8 +149,8 @@ func (o *Opener) Open(ctx context.Context, ref Ref) (*Archive, error) {
 	fetch := pinned{src: src, etag: info.ETag}
 	a := &Archive{
 		Ref: ref, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified,
-		data:      o.Cache.Object(id, info.Size, chunk, fetch),
-		meta:      o.Cache.Object(id, info.Size, min(metaChunk, chunk), fetch),
+		data:      o.Cache.View(id, info.Size, chunk, fetch),
+		meta:      o.Cache.View(id, info.Size, min(metaChunk, chunk), fetch),
 		metaStart: metaStart,
 		head:      segment{off: 0, data: head.data},
 		tail:      segment{off: tailStart, data: tailData},
@@ -197,7 +197,7 @@ func classify(err error) error {
 // pinned reads ranges of one version of the object: a replaced object fails
 // with s3src.ErrChanged instead of mixing bytes of two versions.
 type pinned struct {
-	src  *s3src.Object
+	src  *s3src.Reader
 	etag string
 }
 

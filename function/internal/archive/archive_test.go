@@ -37,7 +37,7 @@ func newOpener(t *testing.T, srv *s3test.Server, cacheDir string, tail int64) *a
 	client := srv.Client()
 	return &archive.Opener{
 		Cache:     cache,
-		Source:    func(r archive.Ref) *s3src.Object { return s3src.New(client, r.Bucket, r.Key) },
+		Source:    func(r archive.Ref) *s3src.Reader { return s3src.New(client, r.Bucket, r.Key) },
 		TailBytes: tail,
 		Logger:    slog.New(slog.DiscardHandler),
 	}
@@ -61,7 +61,7 @@ func requests(s s3test.Stats) (n int64) {
 	return n
 }
 
-func readFile(t *testing.T, fsys *squash.Archive, name string) []byte {
+func readFile(t *testing.T, fsys *squash.Image, name string) []byte {
 	t.Helper()
 	f, err := fsys.Open(name)
 	if err != nil {
@@ -92,7 +92,7 @@ func TestColdAndWarmSmallFileRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := "d042/f08412.txt"
-	got := readFile(t, a.FS(ctx), name)
+	got := readFile(t, a.Image(ctx), name)
 	want, err := os.ReadFile(filepath.Join(src, name))
 	if err != nil {
 		t.Fatal(err)
@@ -115,12 +115,12 @@ func TestColdAndWarmSmallFileRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := readFile(t, a2.FS(ctx), name); !bytes.Equal(got, want) {
+	if got := readFile(t, a2.Image(ctx), name); !bytes.Equal(got, want) {
 		t.Fatalf("warm read: bytes differ")
 	}
 	other := "d042/f08413.txt"
 	want2, _ := os.ReadFile(filepath.Join(src, other))
-	if got := readFile(t, a2.FS(ctx), other); !bytes.Equal(got, want2) {
+	if got := readFile(t, a2.Image(ctx), other); !bytes.Equal(got, want2) {
 		t.Fatalf("warm read of a neighbour: bytes differ")
 	}
 	warm := srv.Stats()
@@ -147,7 +147,7 @@ func TestReplacedArchiveIsNoticed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return readFile(t, a.FS(ctx), "docs/notes.txt")
+		return readFile(t, a.Image(ctx), "docs/notes.txt")
 	}
 	wantA, _ := os.ReadFile(filepath.Join(srcA, "docs/notes.txt"))
 	wantB, _ := os.ReadFile(filepath.Join(srcB, "docs/notes.txt"))
@@ -203,7 +203,7 @@ func TestTailSizeTradeOff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		readFile(t, a.FS(ctx), "d042/f08412.txt")
+		readFile(t, a.Image(ctx), "d042/f08412.txt")
 		st := srv.Stats()
 		t.Logf("tail %7d: cold small-file read %d requests, %7d bytes (metadata region %d bytes)",
 			tail, requests(st), st.BodyBytes, a.Size-a.Info().InodeTableStart)

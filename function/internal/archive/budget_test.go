@@ -136,7 +136,7 @@ func TestMemoryBudgetChild(t *testing.T) {
 	}
 	set := &archive.Set{Max: 64, Revalidate: time.Hour, Opener: &archive.Opener{
 		Cache:     cache,
-		Source:    func(r archive.Ref) *s3src.Object { return s3src.New(client, r.Bucket, r.Key) },
+		Source:    func(r archive.Ref) *s3src.Reader { return s3src.New(client, r.Bucket, r.Key) },
 		TailBytes: 256 << 10,
 		Squash:    opts,
 		Logger:    slog.New(slog.DiscardHandler),
@@ -149,7 +149,7 @@ func TestMemoryBudgetChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep.Archives++
-		fsys := a.FS(ctx)
+		fsys := a.Image(ctx)
 		for i := 0; i < len(budgetTree.Nodes); i += budgetStride {
 			n := budgetTree.Nodes[i]
 			f, err := fsys.Open(n.Path)

@@ -74,7 +74,7 @@ func TestOpenFailures(t *testing.T) {
 	var logs logBuffer
 	o := newStack(t, srv, t.TempDir())
 	o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
-	o.Source = func(r archive.Ref) *s3src.Object {
+	o.Source = func(r archive.Ref) *s3src.Reader {
 		return s3src.New(srv.Client(), r.Bucket, r.Key, s3src.WithRetry(3, time.Millisecond, time.Millisecond))
 	}
 	set := &archive.Set{Opener: o, Max: 8, Revalidate: time.Minute, Now: func() time.Time { return now }}

@@ -103,7 +103,7 @@ func BenchmarkColdWaitingReaders(b *testing.B) {
 				}
 				// A new identity each time: the chunk is cold.
 				id := Identity{bucket, e.key, e.info.ETag + strconv.Itoa(i)}
-				o := c.Object(id, e.info.Size, chunk, pinned{e.src, e.info.ETag})
+				o := c.View(id, e.info.Size, chunk, pinned{e.src, e.info.ETag})
 				i++
 				b.StartTimer()
 				var wg sync.WaitGroup

@@ -137,7 +137,7 @@ type Cache struct {
 	mu sync.Mutex
 	// objects maps each identity to its Object while something holds it:
 	// an entry goes once its Object is collected.
-	objects map[objectKey]weak.Pointer[Object]
+	objects map[objectKey]weak.Pointer[View]
 
 	// bg tracks fetches, background writes and scans, for Close.
 	bg           sync.WaitGroup
@@ -176,7 +176,7 @@ func New(cfg Config) (*Cache, error) {
 		fsDir:   cfg.Dir,
 		cap:     cfg.CapBytes,
 		log:     cfg.Logger,
-		objects: map[objectKey]weak.Pointer[Object]{},
+		objects: map[objectKey]weak.Pointer[View]{},
 	}
 	c.usage.Store(-1)
 	if err := os.MkdirAll(c.root, 0o755); err != nil {
@@ -244,11 +244,11 @@ func (id Identity) hash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Object returns the cached view of the object id of size bytes in chunks
+// View returns the cached view of the object id of size bytes in chunks
 // of chunkSize, fetched through f. Within the process the same identity
-// and chunk size give the same *Object, so concurrent reads share fetches;
+// and chunk size give the same *View, so concurrent reads share fetches;
 // the first call's size and fetcher are kept.
-func (c *Cache) Object(id Identity, size, chunkSize int64, f Fetcher) *Object {
+func (c *Cache) View(id Identity, size, chunkSize int64, f Fetcher) *View {
 	if chunkSize <= 0 || chunkSize > MaxChunkSize {
 		chunkSize = min(max(chunkSize, 4096), MaxChunkSize)
 	}
@@ -260,7 +260,7 @@ func (c *Cache) Object(id Identity, size, chunkSize int64, f Fetcher) *Object {
 	}
 	h := id.hash()
 	name := h + ".c" + strconv.FormatInt(chunkSize, 10)
-	o := &Object{
+	o := &View{
 		c:       c,
 		id:      id,
 		size:    max(size, 0),

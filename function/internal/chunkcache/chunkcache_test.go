@@ -33,7 +33,7 @@ func randomBytes(n int, seed byte) []byte {
 // pinned is the Fetcher the archive layer builds: ranged reads of one
 // version of an S3 object.
 type pinned struct {
-	o    *s3src.Object
+	o    *s3src.Reader
 	etag string
 }
 
@@ -47,7 +47,7 @@ type env struct {
 	data []byte
 	key  string
 	info s3src.Info
-	src  *s3src.Object
+	src  *s3src.Reader
 	dir  string
 }
 
@@ -80,8 +80,8 @@ func (e *env) put(t testing.TB, data []byte) {
 	e.s.ResetStats()
 }
 
-func (e *env) object(c *Cache, chunk int64) *Object {
-	return c.Object(Identity{bucket, e.key, e.info.ETag}, e.info.Size, chunk, pinned{e.src, e.info.ETag})
+func (e *env) object(c *Cache, chunk int64) *View {
+	return c.View(Identity{bucket, e.key, e.info.ETag}, e.info.Size, chunk, pinned{e.src, e.info.ETag})
 }
 
 // newCache returns a cache closed when the test ends, before its
@@ -270,7 +270,7 @@ func TestShortFetchNotCached(t *testing.T) {
 	dir := t.TempDir()
 	c := newCache(t, Config{Dir: dir})
 	data := randomBytes(40_000, 3)
-	o := c.Object(Identity{"b", "k", `"e"`}, int64(len(data)), 4096, shortFetcher{data})
+	o := c.View(Identity{"b", "k", `"e"`}, int64(len(data)), 4096, shortFetcher{data})
 	_, err := o.ReaderAt(context.Background()).ReadAt(make([]byte, 40_000), 0)
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("err %v, want io.ErrUnexpectedEOF", err)
@@ -570,7 +570,7 @@ func TestChildReader(t *testing.T) {
 	src := s3src.New(client, bucket, os.Getenv("CHUNKCACHE_KEY"))
 	etag := os.Getenv("CHUNKCACHE_ETAG")
 	c := newCache(t, Config{Dir: os.Getenv("CHUNKCACHE_DIR"), CapBytes: capBytes})
-	o := c.Object(Identity{bucket, os.Getenv("CHUNKCACHE_KEY"), etag}, size, 4096, pinned{src, etag})
+	o := c.View(Identity{bucket, os.Getenv("CHUNKCACHE_KEY"), etag}, size, 4096, pinned{src, etag})
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
 	var wg sync.WaitGroup
 	for range 4 {

@@ -14,7 +14,7 @@ import (
 )
 
 // readWithin runs checkRead and fails if it takes longer than d.
-func readWithin(t *testing.T, d time.Duration, o *Object, e *env, off, n int64) {
+func readWithin(t *testing.T, d time.Duration, o *View, e *env, off, n int64) {
 	t.Helper()
 	done := make(chan struct{})
 	go func() {
@@ -176,9 +176,9 @@ func TestKeptFilesBounded(t *testing.T) {
 // collected; one still held is returned again.
 func TestObjectsPruned(t *testing.T) {
 	c := newCache(t, Config{Dir: t.TempDir()})
-	held := c.Object(Identity{"b", "held", `"e"`}, 100, 4096, nil)
+	held := c.View(Identity{"b", "held", `"e"`}, 100, 4096, nil)
 	for i := range 10_000 {
-		c.Object(Identity{"b", fmt.Sprint(i), `"e"`}, 100, 4096, nil)
+		c.View(Identity{"b", fmt.Sprint(i), `"e"`}, 100, 4096, nil)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -194,7 +194,7 @@ func TestObjectsPruned(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if c.Object(Identity{"b", "held", `"e"`}, 100, 4096, nil) != held {
-		t.Error("a held Object was replaced")
+	if c.View(Identity{"b", "held", `"e"`}, 100, 4096, nil) != held {
+		t.Error("a held View was replaced")
 	}
 }

@@ -63,7 +63,7 @@ func TestDamagedChunkNeverServed(t *testing.T) {
 	e := newEnv(t, s3test.Options{}, 10*chunk+500)
 	fileSize := chunkFileSize(chunk)
 	// Another version of the object: the same bytes, another identity.
-	other := newCache(t, Config{Dir: t.TempDir()}).Object(Identity{bucket, e.key, `"other"`}, e.info.Size, chunk, pinned{e.src, e.info.ETag})
+	other := newCache(t, Config{Dir: t.TempDir()}).View(Identity{bucket, e.key, `"other"`}, e.info.Size, chunk, pinned{e.src, e.info.ETag})
 	checkRead(t, other.ReaderAt(context.Background()), e.data, 0, int64(len(e.data)))
 	other.c.bg.Wait()
 

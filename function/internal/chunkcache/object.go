@@ -14,8 +14,8 @@ import (
 	"github.com/s3archivefs/s3archivefs/function/internal/reqstats"
 )
 
-// Object is one remote object seen through the cache.
-type Object struct {
+// View is one remote object seen through the cache, in chunks of one size.
+type View struct {
 	c     *Cache
 	id    Identity
 	size  int64
@@ -49,13 +49,13 @@ func (f *flight) delivered() bool {
 }
 
 // Size is the object's size.
-func (o *Object) Size() int64 { return o.size }
+func (o *View) Size() int64 { return o.size }
 
 // ReaderAt returns a reader of the object whose reads use ctx.
-func (o *Object) ReaderAt(ctx context.Context) io.ReaderAt { return readerAt{o, ctx} }
+func (o *View) ReaderAt(ctx context.Context) io.ReaderAt { return readerAt{o, ctx} }
 
 type readerAt struct {
-	o   *Object
+	o   *View
 	ctx context.Context
 }
 
@@ -86,18 +86,18 @@ func (r readerAt) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // chunkLen is the length of chunk i.
-func (o *Object) chunkLen(i int64) int64 { return min(o.chunk, o.size-i*o.chunk) }
+func (o *View) chunkLen(i int64) int64 { return min(o.chunk, o.size-i*o.chunk) }
 
-func (o *Object) path(i int64) string {
+func (o *View) path(i int64) string {
 	return filepath.Join(o.dir, strconv.FormatInt(i, 10))
 }
 
-func (o *Object) place(i int64) place { return place{o.name, i} }
+func (o *View) place(i int64) place { return place{o.name, i} }
 
 // readWindow fills dst with the bytes at off, which span a bounded number
 // of chunks: cached ones from disk, the rest shared with fetches in flight
 // or fetched here, one GET per run of adjacent chunks.
-func (o *Object) readWindow(ctx context.Context, dst []byte, off int64) error {
+func (o *View) readWindow(ctx context.Context, dst []byte, off int64) error {
 	stats := reqstats.From(ctx)
 	first, last := off/o.chunk, (off+int64(len(dst))-1)/o.chunk
 	span := func(i int64) (lo, hi int64) {
@@ -168,7 +168,7 @@ func (o *Object) readWindow(ctx context.Context, dst []byte, off int64) error {
 }
 
 // deliver completes chunk i's flight for the readers waiting on it.
-func (o *Object) deliver(i int64, data []byte, err error) {
+func (o *View) deliver(i int64, data []byte, err error) {
 	o.mu.Lock()
 	f := o.flights[i]
 	o.mu.Unlock()
@@ -177,7 +177,7 @@ func (o *Object) deliver(i int64, data []byte, err error) {
 }
 
 // forget drops chunk i's flight: later readers look on disk.
-func (o *Object) forget(i int64) {
+func (o *View) forget(i int64) {
 	o.mu.Lock()
 	delete(o.flights, i)
 	o.mu.Unlock()
@@ -186,7 +186,7 @@ func (o *Object) forget(i int64) {
 // startFetch fetches the claimed adjacent chunks run in the background, so
 // a reader whose context ends leaves the fetch to the others waiting for
 // it: it runs on the first reader's values without its cancellation.
-func (o *Object) startFetch(ctx context.Context, run []int64) {
+func (o *View) startFetch(ctx context.Context, run []int64) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 	o.c.bg.Go(func() {
 		defer cancel()
@@ -194,7 +194,7 @@ func (o *Object) startFetch(ctx context.Context, run []int64) {
 	})
 }
 
-func (o *Object) fetch(ctx context.Context, run []int64) {
+func (o *View) fetch(ctx context.Context, run []int64) {
 	stats := reqstats.From(ctx)
 	// A chunk may have landed on disk between our look and our claim.
 	for len(run) > 0 {
@@ -263,7 +263,7 @@ func (o *Object) fetch(ctx context.Context, run []int64) {
 // process's open chunk files, checking the bytes against the chunk's
 // checksums. A damaged chunk file is removed, counted, and reported
 // missing, so the chunk is fetched again.
-func (o *Object) readCached(i int64, dst []byte, off int64, stats *reqstats.Counters) bool {
+func (o *View) readCached(i int64, dst []byte, off int64, stats *reqstats.Counters) bool {
 	c, path := o.c, o.path(i)
 	for attempt := 0; attempt < 2; attempt++ {
 		oc := c.handles.acquire(path)
@@ -309,7 +309,7 @@ func (o *Object) readCached(i int64, dst []byte, off int64, stats *reqstats.Coun
 // Chunks already cached are left alone. The chunks are written in the
 // background and served from memory until then; data is copied. Disk
 // problems are logged, not returned: the cache is an optimisation.
-func (o *Object) Store(off int64, data []byte) error {
+func (o *View) Store(off int64, data []byte) error {
 	end := off + int64(len(data))
 	if off < 0 || end > o.size {
 		return fmt.Errorf("chunkcache: store [%d, %d) outside the %d-byte object", off, end, o.size)

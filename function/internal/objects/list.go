@@ -41,8 +41,8 @@ type shadowed struct {
 	vmap *vmap.Map
 }
 
-func (s shadowed) Objects(ctx context.Context, prefix, from string) iter.Seq2[s3api.Object, error] {
-	return func(yield func(s3api.Object, error) bool) {
+func (s shadowed) Objects(ctx context.Context, prefix, from string) iter.Seq2[s3api.ListEntry, error] {
+	return func(yield func(s3api.ListEntry, error) bool) {
 		for o, err := range s.src.Objects(ctx, prefix, from) {
 			if err == nil {
 				if _, _, virtual := s.vmap.Resolve(o.Key); virtual {
@@ -62,8 +62,8 @@ type archiveSource struct {
 	entry vmap.Entry
 }
 
-func (src *archiveSource) Objects(ctx context.Context, prefix, from string) iter.Seq2[s3api.Object, error] {
-	return func(yield func(s3api.Object, error) bool) {
+func (src *archiveSource) Objects(ctx context.Context, prefix, from string) iter.Seq2[s3api.ListEntry, error] {
+	return func(yield func(s3api.ListEntry, error) bool) {
 		base := keyPrefix(src.entry.Prefix)
 		innerPrefix, innerFrom, ok := within(base, prefix, from)
 		if !ok {
@@ -71,15 +71,15 @@ func (src *archiveSource) Objects(ctx context.Context, prefix, from string) iter
 		}
 		a, err := src.svc.Archives.Get(ctx, archive.Ref{Bucket: src.entry.Bucket, Key: src.entry.Key})
 		if err != nil {
-			yield(s3api.Object{}, ArchiveError(err, ""))
+			yield(s3api.ListEntry{}, ArchiveError(err, ""))
 			return
 		}
 		if innerFrom < innerPrefix {
 			innerFrom = innerPrefix
 		}
-		walk(ctx, a.FS(ctx), innerFrom, func(f file, err error) bool {
+		walk(ctx, a.Image(ctx), innerFrom, func(f file, err error) bool {
 			if err != nil {
-				return yield(s3api.Object{}, err)
+				return yield(s3api.ListEntry{}, err)
 			}
 			if !strings.HasPrefix(f.key, innerPrefix) {
 				return false // past the prefix: keys only grow from here
@@ -88,7 +88,7 @@ func (src *archiveSource) Objects(ctx context.Context, prefix, from string) iter
 			if e, _, _ := src.svc.VMap.Resolve(key); e.Prefix != src.entry.Prefix {
 				return true // shadowed by a longer virtual prefix
 			}
-			return yield(s3api.Object{
+			return yield(s3api.ListEntry{
 				Key:          key,
 				Size:         f.entry.Size,
 				ETag:         s3api.DerivedETag(a.ETag, f.entry.Inode, f.entry.Size),

@@ -36,8 +36,8 @@ func (s *Service) Route(key string) (e vmap.Entry, inner string, ok bool) {
 	return s.VMap.Resolve(key)
 }
 
-// Object is a regular file inside an archive, seen as an S3 object.
-type Object struct {
+// ArchivedFile is a regular file inside an archive, seen as an S3 object.
+type ArchivedFile struct {
 	Key     string
 	Archive *archive.Archive
 	Entry   squash.Entry // the file's entry (a symlink's target)
@@ -46,18 +46,18 @@ type Object struct {
 
 // ETag is the object's entity tag: stable across processes, and changed
 // whenever the archive is replaced.
-func (o *Object) ETag() string {
+func (o *ArchivedFile) ETag() string {
 	return s3api.DerivedETag(o.Archive.ETag, o.Entry.Inode, o.Entry.Size)
 }
 
 // Reader streams [off, off+n) of the object.
-func (o *Object) Reader(off, n int64) io.ReadCloser { return o.file.Reader(off, n) }
+func (o *ArchivedFile) Reader(off, n int64) io.ReadCloser { return o.file.Reader(off, n) }
 
 // Stat finds the object for a key under a virtual prefix. Directories,
 // missing paths, and keys that are not in canonical form (empty, "." or
 // ".." segments, a trailing slash) are NoSuchKey, as S3 would answer for a
 // key it does not hold.
-func (s *Service) Stat(ctx context.Context, key string) (*Object, *archive.Archive, error) {
+func (s *Service) Stat(ctx context.Context, key string) (*ArchivedFile, *archive.Archive, error) {
 	e, inner, ok := s.VMap.Resolve(key)
 	if !ok {
 		return nil, nil, fmt.Errorf("objects: key %q is outside every virtual prefix", key)
@@ -69,11 +69,11 @@ func (s *Service) Stat(ctx context.Context, key string) (*Object, *archive.Archi
 	if !canonical(inner) {
 		return nil, a, s3api.NoSuchKey(key)
 	}
-	fsys := a.FS(ctx)
+	fsys := a.Image(ctx)
 	f, err := fsys.Open(inner)
 	switch {
 	case err == nil:
-		return &Object{Key: key, Archive: a, Entry: f.Entry(), file: f}, a, nil
+		return &ArchivedFile{Key: key, Archive: a, Entry: f.Entry(), file: f}, a, nil
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, squash.ErrIsDir), errors.Is(err, squash.ErrNotDir),
 		errors.Is(err, squash.ErrLoop), errors.Is(err, squash.ErrNotRegular):
 		return nil, a, s3api.NoSuchKey(key)

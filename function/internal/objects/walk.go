@@ -29,7 +29,7 @@ type file struct {
 // entry that sorts before it has been seen, and starts each directory at
 // `from` without reading what comes before it, so the cost of a page is the
 // page plus a few lookups per level, whatever the archive's size.
-func walk(ctx context.Context, a *squash.Archive, from string, yield func(file, error) bool) bool {
+func walk(ctx context.Context, a *squash.Image, from string, yield func(file, error) bool) bool {
 	return walkDir(ctx, a, "", from, yield)
 }
 
@@ -56,7 +56,7 @@ func (h *pendingHeap) Pop() any {
 	return x
 }
 
-func walkDir(ctx context.Context, a *squash.Archive, dir, from string, yield func(file, error) bool) bool {
+func walkDir(ctx context.Context, a *squash.Image, dir, from string, yield func(file, error) bool) bool {
 	first, rest, descend := strings.Cut(from, "/")
 	var h pendingHeap
 	// consider queues an entry if any of its keys can be >= from.
@@ -134,7 +134,7 @@ func walkDir(ctx context.Context, a *squash.Archive, dir, from string, yield fun
 	}
 }
 
-func visit(ctx context.Context, a *squash.Archive, dir string, p pending, yield func(file, error) bool) bool {
+func visit(ctx context.Context, a *squash.Image, dir string, p pending, yield func(file, error) bool) bool {
 	name := path.Join(dir, p.name)
 	switch {
 	case p.typ.IsDir():

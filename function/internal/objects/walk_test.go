@@ -37,7 +37,7 @@ var orderingTree = fixture.Tree{Name: "key-order", Seed: 11, Nodes: []fixture.No
 	{Path: "ü/ファイル", Size: 2, Text: true},
 }}
 
-func openArchive(t *testing.T, path string) (*squash.Archive, *countingReaderAt) {
+func openArchive(t *testing.T, path string) (*squash.Image, *countingReaderAt) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -69,7 +69,7 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 
 // expectedKeys is the ground truth: every regular file listed by unsquashfs,
 // and every symlink that resolves to one, in byte order.
-func expectedKeys(t *testing.T, archivePath string, a *squash.Archive) []string {
+func expectedKeys(t *testing.T, archivePath string, a *squash.Image) []string {
 	var keys []string
 	for _, e := range fixture.List(t, archivePath) {
 		switch {
@@ -85,7 +85,7 @@ func expectedKeys(t *testing.T, archivePath string, a *squash.Archive) []string 
 	return keys
 }
 
-func walkKeys(t *testing.T, a *squash.Archive, from string, max int) []string {
+func walkKeys(t *testing.T, a *squash.Image, from string, max int) []string {
 	t.Helper()
 	var got []string
 	walk(context.Background(), a, from, func(f file, err error) bool {

@@ -71,8 +71,8 @@ type realObjects struct {
 	bucket string
 }
 
-func (r realObjects) Objects(ctx context.Context, prefix, from string) iter.Seq2[s3api.Object, error] {
-	return func(yield func(s3api.Object, error) bool) {
+func (r realObjects) Objects(ctx context.Context, prefix, from string) iter.Seq2[s3api.ListEntry, error] {
+	return func(yield func(s3api.ListEntry, error) bool) {
 		in := &s3.ListObjectsV2Input{
 			Bucket:     aws.String(r.bucket),
 			Prefix:     aws.String(prefix),
@@ -86,7 +86,7 @@ func (r realObjects) Objects(ctx context.Context, prefix, from string) iter.Seq2
 			reqstats.From(ctx).S3Requests.Add(1)
 			out, err := r.client.ListObjectsV2(ctx, in)
 			if err != nil {
-				yield(s3api.Object{}, err)
+				yield(s3api.ListEntry{}, err)
 				return
 			}
 			for _, o := range out.Contents {
@@ -94,7 +94,7 @@ func (r realObjects) Objects(ctx context.Context, prefix, from string) iter.Seq2
 				if key < from {
 					continue
 				}
-				obj := s3api.Object{
+				obj := s3api.ListEntry{
 					Key:          key,
 					Size:         aws.ToInt64(o.Size),
 					ETag:         aws.ToString(o.ETag),

@@ -149,7 +149,7 @@ func newHandler(t *testing.T, srv *s3test.Server, endpointURL string, logs *logB
 	client := srv.Client()
 	opener := &archive.Opener{
 		Cache:     cache,
-		Source:    func(r archive.Ref) *s3src.Object { return s3src.New(client, r.Bucket, r.Key) },
+		Source:    func(r archive.Ref) *s3src.Reader { return s3src.New(client, r.Bucket, r.Key) },
 		TailBytes: 256 << 10,
 		Logger:    logger,
 	}

@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// Object is one entry of a listing.
-type Object struct {
+// ListEntry is one object of a listing.
+type ListEntry struct {
 	Key          string
 	Size         int64
 	ETag         string // quoted or not; rendered quoted
@@ -32,7 +32,7 @@ type Source interface {
 	// are >= from, in byte order.
 	// It stops when yield returns false. Cost must be proportional to what
 	// is consumed, not to the source's size.
-	Objects(ctx context.Context, prefix, from string) iter.Seq2[Object, error]
+	Objects(ctx context.Context, prefix, from string) iter.Seq2[ListEntry, error]
 }
 
 // ListRequest is a ListObjects (V1) or ListObjectsV2 request.
@@ -124,7 +124,7 @@ func (r ListRequest) after() (string, error) {
 // ListResult is one page of a listing.
 type ListResult struct {
 	Request        ListRequest
-	Objects        []Object
+	Objects        []ListEntry
 	CommonPrefixes []string
 	IsTruncated    bool
 	// NextContinuationToken (V2) resumes after this page.
@@ -242,9 +242,9 @@ func successor(p string) (string, bool) {
 // cursor is one source being read.
 type cursor struct {
 	src  Source
-	next func() (Object, error, bool)
+	next func() (ListEntry, error, bool)
 	stop func()
-	head Object
+	head ListEntry
 	ok   bool // head is valid
 	from string
 }
@@ -306,7 +306,7 @@ func (m *merger) pull(c *cursor) error {
 }
 
 // peek returns the smallest head; on a tie the earliest source's.
-func (m *merger) peek() (Object, bool, error) {
+func (m *merger) peek() (ListEntry, bool, error) {
 	var best *cursor
 	for _, c := range m.cursors {
 		if c.ok && (best == nil || c.head.Key < best.head.Key) {
@@ -314,7 +314,7 @@ func (m *merger) peek() (Object, bool, error) {
 		}
 	}
 	if best == nil {
-		return Object{}, false, nil
+		return ListEntry{}, false, nil
 	}
 	return best.head, true, nil
 }

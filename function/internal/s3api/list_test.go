@@ -19,7 +19,7 @@ import (
 // sliceSource serves sorted keys and counts how many objects it yields
 // and how often it is opened.
 type sliceSource struct {
-	objs   []Object
+	objs   []ListEntry
 	yields int
 	opens  int
 	failAt string // yield an error instead of this key
@@ -30,20 +30,20 @@ func newSource(keys ...string) *sliceSource {
 	sort.Strings(keys)
 	keys = slices.Compact(keys)
 	for _, k := range keys {
-		s.objs = append(s.objs, Object{Key: k, Size: int64(len(k)), ETag: "etag-" + k, LastModified: time.Unix(1700000000, 0)})
+		s.objs = append(s.objs, ListEntry{Key: k, Size: int64(len(k)), ETag: "etag-" + k, LastModified: time.Unix(1700000000, 0)})
 	}
 	return s
 }
 
-func (s *sliceSource) Objects(ctx context.Context, prefix, from string) iter.Seq2[Object, error] {
-	return func(yield func(Object, error) bool) {
+func (s *sliceSource) Objects(ctx context.Context, prefix, from string) iter.Seq2[ListEntry, error] {
+	return func(yield func(ListEntry, error) bool) {
 		s.opens++
 		start := max(prefix, from)
 		i := sort.Search(len(s.objs), func(i int) bool { return s.objs[i].Key >= start })
 		for ; i < len(s.objs) && strings.HasPrefix(s.objs[i].Key, prefix); i++ {
 			s.yields++
 			if s.failAt != "" && s.objs[i].Key == s.failAt {
-				yield(Object{}, AccessDenied(errors.New("source refused")))
+				yield(ListEntry{}, AccessDenied(errors.New("source refused")))
 				return
 			}
 			if !yield(s.objs[i], nil) {
@@ -60,13 +60,13 @@ type genSource struct {
 	yields int
 }
 
-func (g *genSource) Objects(ctx context.Context, prefix, from string) iter.Seq2[Object, error] {
-	return func(yield func(Object, error) bool) {
+func (g *genSource) Objects(ctx context.Context, prefix, from string) iter.Seq2[ListEntry, error] {
+	return func(yield func(ListEntry, error) bool) {
 		start := max(prefix, from)
 		i := sort.Search(g.n, func(i int) bool { return g.key(i) >= start })
 		for ; i < g.n && strings.HasPrefix(g.key(i), prefix); i++ {
 			g.yields++
-			if !yield(Object{Key: g.key(i)}, nil) {
+			if !yield(ListEntry{Key: g.key(i)}, nil) {
 				return
 			}
 		}
@@ -361,10 +361,10 @@ func TestListSourceError(t *testing.T) {
 // outOfOrder yields keys in the wrong order.
 type outOfOrder struct{}
 
-func (outOfOrder) Objects(ctx context.Context, prefix, from string) iter.Seq2[Object, error] {
-	return func(yield func(Object, error) bool) {
+func (outOfOrder) Objects(ctx context.Context, prefix, from string) iter.Seq2[ListEntry, error] {
+	return func(yield func(ListEntry, error) bool) {
 		for _, k := range []string{"b", "a"} {
-			if !yield(Object{Key: k}, nil) {
+			if !yield(ListEntry{Key: k}, nil) {
 				return
 			}
 		}
@@ -374,10 +374,10 @@ func (outOfOrder) Objects(ctx context.Context, prefix, from string) iter.Seq2[Ob
 // sloppy ignores prefix and from.
 type sloppy struct{ keys []string }
 
-func (s sloppy) Objects(ctx context.Context, prefix, from string) iter.Seq2[Object, error] {
-	return func(yield func(Object, error) bool) {
+func (s sloppy) Objects(ctx context.Context, prefix, from string) iter.Seq2[ListEntry, error] {
+	return func(yield func(ListEntry, error) bool) {
 		for _, k := range s.keys {
-			if !yield(Object{Key: k}, nil) {
+			if !yield(ListEntry{Key: k}, nil) {
 				return
 			}
 		}

@@ -94,7 +94,7 @@ type s3List struct {
 func TestListXMLParses(t *testing.T) {
 	src := goldenSource()
 	// Drop the control character: XML 1.0 cannot carry it without encoding-type=url.
-	src.objs = slices.DeleteFunc(src.objs, func(o Object) bool { return o.Key == "ctl\x01key" })
+	src.objs = slices.DeleteFunc(src.objs, func(o ListEntry) bool { return o.Key == "ctl\x01key" })
 	for _, enc := range []string{"", "url"} {
 		res := list(t, "delimiter=/&max-keys=4&encoding-type="+enc, true, src)
 		var got s3List

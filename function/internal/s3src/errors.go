@@ -79,7 +79,7 @@ func (e *Error) Unwrap() []error {
 	return []error{e.kind, e.Err}
 }
 
-func (o *Object) wrap(ctx context.Context, op string, attempts int, err error) error {
+func (o *Reader) wrap(ctx context.Context, op string, attempts int, err error) error {
 	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		err = fmt.Errorf("%w (last error: %v)", context.Cause(ctx), err)
 	}

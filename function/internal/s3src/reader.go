@@ -17,7 +17,7 @@ var errClosed = errors.New("s3src: read after Close")
 // rangeReader yields exactly n bytes at off, reopening the range where a
 // body broke off. All its GETs share one attempt budget.
 type rangeReader struct {
-	o    *Object
+	o    *Reader
 	ctx  context.Context
 	off  int64
 	n    int64

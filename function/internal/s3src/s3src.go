@@ -63,8 +63,8 @@ func NewClient(ctx context.Context) (*s3.Client, error) {
 	}), nil
 }
 
-// Object is one S3 object read by ranges. It is safe for concurrent use.
-type Object struct {
+// Reader reads one S3 object by ranges. It is safe for concurrent use.
+type Reader struct {
 	client   *s3.Client
 	bucket   string
 	key      string
@@ -74,13 +74,13 @@ type Object struct {
 	stall    time.Duration
 }
 
-// Option configures an Object.
-type Option func(*Object)
+// Option configures a Reader.
+type Option func(*Reader)
 
 // WithRetry sets the number of attempts per read (at least 1) and the
 // backoff: attempt i waits a random time in [0, min(max, base*2^(i-1))).
 func WithRetry(attempts int, base, max time.Duration) Option {
-	return func(o *Object) {
+	return func(o *Reader) {
 		o.attempts, o.base, o.max = attempts, base, max
 	}
 }
@@ -89,14 +89,14 @@ func WithRetry(attempts int, base, max time.Duration) Option {
 // response headers, or no body bytes while a Read waits) before it is
 // abandoned and retried; at most 0 means the default of 2 s.
 func WithStallTimeout(d time.Duration) Option {
-	return func(o *Object) { o.stall = d }
+	return func(o *Reader) { o.stall = d }
 }
 
 // New returns the object bucket/key read through client. By default a read
 // makes up to 5 attempts with backoff from 50 ms up to 2 s, and an attempt
 // that makes no progress for 2 s is abandoned and retried.
-func New(client *s3.Client, bucket, key string, opts ...Option) *Object {
-	o := &Object{client: client, bucket: bucket, key: key, attempts: defaultAttempts, base: defaultBase, max: defaultMax}
+func New(client *s3.Client, bucket, key string, opts ...Option) *Reader {
+	o := &Reader{client: client, bucket: bucket, key: key, attempts: defaultAttempts, base: defaultBase, max: defaultMax}
 	for _, opt := range opts {
 		opt(o)
 	}
@@ -119,7 +119,7 @@ type Info struct {
 }
 
 // Head returns the object's Info with one HEAD request (retried).
-func (o *Object) Head(ctx context.Context) (Info, error) {
+func (o *Reader) Head(ctx context.Context) (Info, error) {
 	var info Info
 	var used int
 	err := o.retry(ctx, "HEAD", &used, func() error {
@@ -141,7 +141,7 @@ func (o *Object) Head(ctx context.Context) (Info, error) {
 // If-Match and fails with ErrChanged if the object was replaced. A body
 // that ends early is resumed with a new ranged GET for the rest, pinned to
 // the ETag of the first response; that counts as one of the attempts.
-func (o *Object) ReadRange(ctx context.Context, off, n int64, etag string) (io.ReadCloser, error) {
+func (o *Reader) ReadRange(ctx context.Context, off, n int64, etag string) (io.ReadCloser, error) {
 	if off < 0 || n < 0 {
 		return nil, fmt.Errorf("s3src: read %s: range off=%d n=%d: %w", o, off, n, ErrInvalidRange)
 	}
@@ -159,7 +159,7 @@ func (o *Object) ReadRange(ctx context.Context, off, n int64, etag string) (io.R
 // them with the object's Info (size from Content-Range). Fewer than n
 // bytes come back only when the object ends first. n is at most
 // MaxSmallRead.
-func (o *Object) GetRange(ctx context.Context, off, n int64) ([]byte, Info, error) {
+func (o *Reader) GetRange(ctx context.Context, off, n int64) ([]byte, Info, error) {
 	if off < 0 || n <= 0 || n > MaxSmallRead {
 		return nil, Info{}, fmt.Errorf("s3src: get %s: range off=%d n=%d (1..%d bytes): %w", o, off, n, MaxSmallRead, ErrInvalidRange)
 	}
@@ -171,14 +171,14 @@ func (o *Object) GetRange(ctx context.Context, off, n int64) ([]byte, Info, erro
 // with one GET (retried): the archive's tail, its size and ETag in one
 // request. start is the offset of data in the object. n is at most
 // MaxSmallRead.
-func (o *Object) GetSuffix(ctx context.Context, n int64) (data []byte, start int64, info Info, err error) {
+func (o *Reader) GetSuffix(ctx context.Context, n int64) (data []byte, start int64, info Info, err error) {
 	if n <= 0 || n > MaxSmallRead {
 		return nil, 0, Info{}, fmt.Errorf("s3src: get %s: suffix of %d bytes (1..%d): %w", o, n, MaxSmallRead, ErrInvalidRange)
 	}
 	return o.getSmall(ctx, fmt.Sprintf("bytes=-%d", n), byteSpan{n: n, suffix: true})
 }
 
-func (o *Object) getSmall(ctx context.Context, rng string, want byteSpan) (data []byte, start int64, info Info, err error) {
+func (o *Reader) getSmall(ctx context.Context, rng string, want byteSpan) (data []byte, start int64, info Info, err error) {
 	var used int
 	err = o.retry(ctx, "GET", &used, func() error {
 		reqstats.From(ctx).S3Requests.Add(1)
@@ -251,7 +251,7 @@ func (s byteSpan) check(cr byteRange) error {
 var errShortRange = errors.New("Content-Range covers less than the range asked for")
 
 // String names the object for messages.
-func (o *Object) String() string { return "s3://" + o.bucket + "/" + o.key }
+func (o *Reader) String() string { return "s3://" + o.bucket + "/" + o.key }
 
 // sdkOptions makes each SDK call exactly one HTTP attempt (we retry
 // ourselves) and skips response checksum validation, which does not apply
@@ -310,7 +310,7 @@ func contentRange(h *string, n int64) (byteRange, error) {
 // retry runs attempt until it succeeds, fails for good, or the attempts
 // run out, backing off in between. used counts attempts across calls that
 // share one budget.
-func (o *Object) retry(ctx context.Context, op string, used *int, attempt func() error) error {
+func (o *Reader) retry(ctx context.Context, op string, used *int, attempt func() error) error {
 	for {
 		*used++
 		err := attempt()
@@ -327,7 +327,7 @@ func (o *Object) retry(ctx context.Context, op string, used *int, attempt func()
 }
 
 // backoff waits before attempt i+1, full jitter.
-func (o *Object) backoff(ctx context.Context, i int) error {
+func (o *Reader) backoff(ctx context.Context, i int) error {
 	ceiling := o.max
 	if i < 32 && o.base<<(i-1) < ceiling && o.base<<(i-1) > 0 {
 		ceiling = o.base << (i - 1)

@@ -59,7 +59,7 @@ func counted() (context.Context, *reqstats.Counters) {
 	return reqstats.With(context.Background(), c), c
 }
 
-func readRange(ctx context.Context, o *Object, off, n int64, etag string) ([]byte, error) {
+func readRange(ctx context.Context, o *Reader, off, n int64, etag string) ([]byte, error) {
 	rc, err := o.ReadRange(ctx, off, n, etag)
 	if err != nil {
 		return nil, err
@@ -348,7 +348,7 @@ func TestNoRetryOnClientErrors(t *testing.T) {
 	})
 	tests := []struct {
 		name string
-		obj  *Object
+		obj  *Reader
 		want error
 		code string
 	}{

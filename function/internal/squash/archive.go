@@ -25,8 +25,8 @@ const defaultCacheBytes = 32 << 20
 // xz's, are 8 bytes).
 const maxOptions = 64
 
-// Archive is an open squashfs archive. It is safe for concurrent use.
-type Archive struct {
+// Image is an open squashfs image. It is safe for concurrent use.
+type Image struct {
 	r io.ReaderAt
 	*tables
 }
@@ -45,7 +45,7 @@ type tables struct {
 
 // Open reads the superblock, compressor options, id table and fragment
 // table index of the archive of the given size read through r.
-func Open(r io.ReaderAt, size int64, opts Options) (*Archive, error) {
+func Open(r io.ReaderAt, size int64, opts Options) (*Image, error) {
 	var sb [SuperblockSize]byte
 	if err := readFull(r, sb[:], 0); err != nil {
 		return nil, fmt.Errorf("squash: superblock: %w", err)
@@ -77,7 +77,7 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Archive, error) {
 		}
 	}()
 	t.bufs.New = func() any { b := make([]byte, info.BlockSize); return &b }
-	a := &Archive{r: r, tables: t}
+	a := &Image{r: r, tables: t}
 
 	var options []byte
 	if info.Flags&flagCompressorOptions != 0 {
@@ -118,19 +118,19 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Archive, error) {
 // archive (and every view of it) stays readable, without a block cache:
 // call it when the archive is closed, while requests may still be
 // finishing with it.
-func (a *Archive) Release() { a.cache.release() }
+func (a *Image) Release() { a.cache.release() }
 
 // TablesBytes is what the archive holds in memory besides its block cache
 // (the id table and the fragment table's index), for its owner to pin.
-func (a *Archive) TablesBytes() int64 { return int64(4*cap(a.ids) + 8*cap(a.fragPtrs)) }
+func (a *Image) TablesBytes() int64 { return int64(4*cap(a.ids) + 8*cap(a.fragPtrs)) }
 
 // Info returns what the superblock says.
-func (a *Archive) Info() Info { return a.info }
+func (a *Image) Info() Info { return a.info }
 
 // WithReader returns a view of the archive reading the same bytes through
 // r (for example bound to one request's context). It shares a's tables and
 // block cache.
-func (a *Archive) WithReader(r io.ReaderAt) *Archive { return &Archive{r: r, tables: a.tables} }
+func (a *Image) WithReader(r io.ReaderAt) *Image { return &Image{r: r, tables: a.tables} }
 
 func readFull(r io.ReaderAt, p []byte, off int64) error {
 	n, err := r.ReadAt(p, off)
@@ -144,7 +144,7 @@ func readFull(r io.ReaderAt, p []byte, off int64) error {
 }
 
 // readAt reads p at off, which must lie inside the archive.
-func (a *Archive) readAt(p []byte, off int64) error {
+func (a *Image) readAt(p []byte, off int64) error {
 	if off < 0 || off > a.size || int64(len(p)) > a.size-off {
 		return corruptf("read of %d bytes at %d beyond the archive's %d bytes", len(p), off, a.size)
 	}
@@ -153,7 +153,7 @@ func (a *Archive) readAt(p []byte, off int64) error {
 
 // readMetaBlock reads the metadata block at off, which must end before
 // limit, and returns its data (uncompressed) and the next block's offset.
-func (a *Archive) readMetaBlock(off, limit int64) ([]byte, int64, error) {
+func (a *Image) readMetaBlock(off, limit int64) ([]byte, int64, error) {
 	limit = min(limit, a.size)
 	if off < SuperblockSize || off+2 > limit {
 		return nil, 0, corruptf("metadata block at %d outside its table (ends at %d)", off, limit)
@@ -182,7 +182,7 @@ func (a *Archive) readMetaBlock(off, limit int64) ([]byte, int64, error) {
 }
 
 // metaBlock is readMetaBlock through the block cache.
-func (a *Archive) metaBlock(off, limit int64) (cached, error) {
+func (a *Image) metaBlock(off, limit int64) (cached, error) {
 	return a.cache.get(kindMeta, off, func() (cached, error) {
 		data, next, err := a.readMetaBlock(off, limit)
 		return cached{data: data, next: next}, err
@@ -191,7 +191,7 @@ func (a *Archive) metaBlock(off, limit int64) (cached, error) {
 
 // metaReader reads a byte stream that runs across metadata blocks.
 type metaReader struct {
-	a     *Archive
+	a     *Image
 	limit int64 // end of the table
 	data  []byte
 	off   int   // position in data
@@ -200,7 +200,7 @@ type metaReader struct {
 }
 
 // newMetaReader starts at block blk (absolute offset) and offset off in it.
-func (a *Archive) newMetaReader(blk int64, off int, limit int64) (*metaReader, error) {
+func (a *Image) newMetaReader(blk int64, off int, limit int64) (*metaReader, error) {
 	m := &metaReader{a: a, limit: limit}
 	if err := m.load(blk); err != nil {
 		return nil, err
@@ -252,7 +252,7 @@ func (m *metaReader) u32() (uint32, error) {
 
 // lookupTable reads the array of metadata block positions of a lookup
 // table (ids, fragments) holding count entries of entrySize bytes.
-func (a *Archive) lookupTable(name string, start int64, count, entrySize int) ([]int64, error) {
+func (a *Image) lookupTable(name string, start int64, count, entrySize int) ([]int64, error) {
 	blocks := (count*entrySize + metaBlockSize - 1) / metaBlockSize
 	if int64(blocks)*8 > a.size-start {
 		return nil, corruptf("%s table of %d entries does not fit in the archive", name, count)
@@ -273,7 +273,7 @@ func (a *Archive) lookupTable(name string, start int64, count, entrySize int) ([
 	return ptrs, nil
 }
 
-func (a *Archive) loadIDs() error {
+func (a *Image) loadIDs() error {
 	n := int(a.info.IDs)
 	ptrs, err := a.lookupTable("id", a.info.IDTableStart, n, 4)
 	if err != nil {
@@ -298,7 +298,7 @@ func (a *Archive) loadIDs() error {
 
 const fragEntrySize = 16
 
-func (a *Archive) loadFragmentIndex() error {
+func (a *Image) loadFragmentIndex() error {
 	if a.info.Fragments == 0 {
 		return nil
 	}
@@ -311,7 +311,7 @@ func (a *Archive) loadFragmentIndex() error {
 }
 
 // fragment returns the decompressed fragment block number i.
-func (a *Archive) fragment(i uint32) ([]byte, error) {
+func (a *Image) fragment(i uint32) ([]byte, error) {
 	if i >= a.info.Fragments {
 		return nil, corruptf("fragment %d of %d", i, a.info.Fragments)
 	}
@@ -354,7 +354,7 @@ const blockUncompressed = 1 << 24
 
 // checkBlock decodes a stored block size word and checks the block lies
 // inside the archive.
-func (a *Archive) checkBlock(start int64, word uint32) (dataBlock, error) {
+func (a *Image) checkBlock(start int64, word uint32) (dataBlock, error) {
 	b := dataBlock{start: start, size: int64(word &^ blockUncompressed), uncompressed: word&blockUncompressed != 0}
 	if word>>25 != 0 || b.size > int64(a.info.BlockSize) {
 		return b, corruptf("block size word %#x (block size %d)", word, a.info.BlockSize)
@@ -367,7 +367,7 @@ func (a *Archive) checkBlock(start int64, word uint32) (dataBlock, error) {
 
 // decodeBlock reads and decompresses one block into dst, returning the
 // decompressed length.
-func (a *Archive) decodeBlock(dst []byte, b dataBlock) (int, error) {
+func (a *Image) decodeBlock(dst []byte, b dataBlock) (int, error) {
 	src := make([]byte, b.size)
 	if err := a.readAt(src, b.start); err != nil {
 		return 0, fmt.Errorf("squash: block at %d: %w", b.start, err)
@@ -375,7 +375,7 @@ func (a *Archive) decodeBlock(dst []byte, b dataBlock) (int, error) {
 	return a.decode(dst, src, b)
 }
 
-func (a *Archive) decode(dst, src []byte, b dataBlock) (int, error) {
+func (a *Image) decode(dst, src []byte, b dataBlock) (int, error) {
 	if b.uncompressed {
 		if len(src) > len(dst) {
 			return 0, corruptf("uncompressed block at %d: %d bytes, want at most %d", b.start, len(src), len(dst))

@@ -55,7 +55,7 @@ func TestAgainstCalebQ42(t *testing.T) {
 
 // compareDir counts the entries under dir on which both readers agree and
 // collects the paths where they do not.
-func compareDir(t *testing.T, ours *squash.Archive, theirs calebsquashfs.FS, dir string, disputes *[]string) int {
+func compareDir(t *testing.T, ours *squash.Image, theirs calebsquashfs.FS, dir string, disputes *[]string) int {
 	t.Helper()
 	mine, err := ours.ReadDir(dir, "", 0)
 	if err != nil {
@@ -110,7 +110,7 @@ func compareDir(t *testing.T, ours *squash.Archive, theirs calebsquashfs.FS, dir
 	return n
 }
 
-func readAll(t *testing.T, a *squash.Archive, name string) []byte {
+func readAll(t *testing.T, a *squash.Image, name string) []byte {
 	t.Helper()
 	f, err := a.Open(name)
 	if err != nil {
@@ -125,7 +125,7 @@ func readAll(t *testing.T, a *squash.Archive, name string) []byte {
 
 // settle checks each disputed path against unsquashfs's listing (type,
 // permissions, symlink target) and, for regular files, the source bytes.
-func settle(t *testing.T, ours *squash.Archive, archivePath, src string, disputes []string) {
+func settle(t *testing.T, ours *squash.Image, archivePath, src string, disputes []string) {
 	t.Helper()
 	truth := map[string]fixture.Listed{}
 	for _, l := range fixture.List(t, archivePath) {

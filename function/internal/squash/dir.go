@@ -20,7 +20,7 @@ type dirent struct {
 // the directory index entry that precedes key (all entries when key is
 // ""), until fn returns false. Entries are checked to be strictly
 // increasing, so a scan always ends and callers may stop early.
-func (a *Archive) scanDir(d *inode, key string, fn func(dirent) bool) error {
+func (a *Image) scanDir(d *inode, key string, fn func(dirent) bool) error {
 	blk := a.info.DirectoryTableStart + int64(d.dirBlock)
 	off := int(d.dirOffset)
 	remaining := int64(d.dirSize) - 3
@@ -109,7 +109,7 @@ func (a *Archive) scanDir(d *inode, key string, fn func(dirent) bool) error {
 }
 
 // lookup finds name in directory d.
-func (a *Archive) lookup(d *inode, name string) (*inode, error) {
+func (a *Image) lookup(d *inode, name string) (*inode, error) {
 	var found *dirent
 	err := a.scanDir(d, name, func(e dirent) bool {
 		if e.name >= name {
@@ -151,7 +151,7 @@ func split(p string) []string {
 // path are always followed; the last one only when follow is set. Links
 // resolve inside the archive: absolute targets start at its root and ".."
 // never climbs above it.
-func (a *Archive) resolve(op, name string, follow bool) (*inode, error) {
+func (a *Image) resolve(op, name string, follow bool) (*inode, error) {
 	pending := split(name)
 	stack := []*inode{a.root}
 	hops := 0
@@ -196,7 +196,7 @@ func baseName(name string) string {
 }
 
 // Lstat describes the named file without following a final symbolic link.
-func (a *Archive) Lstat(name string) (Entry, error) {
+func (a *Image) Lstat(name string) (Entry, error) {
 	ino, err := a.resolve("lstat", name, false)
 	if err != nil {
 		return Entry{}, err
@@ -205,7 +205,7 @@ func (a *Archive) Lstat(name string) (Entry, error) {
 }
 
 // Stat describes the named file, following symbolic links.
-func (a *Archive) Stat(name string) (Entry, error) {
+func (a *Image) Stat(name string) (Entry, error) {
 	ino, err := a.resolve("stat", name, true)
 	if err != nil {
 		return Entry{}, err
@@ -216,7 +216,7 @@ func (a *Archive) Stat(name string) (Entry, error) {
 // ReadDir returns the entries of directory name in byte order of Name:
 // only names greater than after, at most n of them (all when n <= 0).
 // Symbolic links in name are followed; entries are not.
-func (a *Archive) ReadDir(name, after string, n int) ([]Entry, error) {
+func (a *Image) ReadDir(name, after string, n int) ([]Entry, error) {
 	ents, err := a.readDirents(name, after, n)
 	if err != nil {
 		return nil, err
@@ -234,14 +234,14 @@ func (a *Archive) ReadDir(name, after string, n int) ([]Entry, error) {
 
 // EntryOf reads the inode of an entry found by ReadDirTypes: what Lstat of
 // its path returns, without resolving the path again.
-func (a *Archive) EntryOf(d DirEntry) (Entry, error) {
+func (a *Image) EntryOf(d DirEntry) (Entry, error) {
 	if d.ent.name == "" {
 		return Entry{}, fs.ErrInvalid
 	}
 	return a.direntEntry(d.ent)
 }
 
-func (a *Archive) direntEntry(e dirent) (Entry, error) {
+func (a *Image) direntEntry(e dirent) (Entry, error) {
 	ino, err := a.readInode(e.ref)
 	if err != nil {
 		return Entry{}, err
@@ -267,7 +267,7 @@ func (e DirEntry) IsDir() bool { return e.Type.IsDir() }
 // ReadDirTypes is ReadDir without the inodes: names and types only, from
 // the directory listing alone. A walk that only needs to know which entries
 // are directories reads a fraction of the metadata ReadDir reads.
-func (a *Archive) ReadDirTypes(name, after string, n int) ([]DirEntry, error) {
+func (a *Image) ReadDirTypes(name, after string, n int) ([]DirEntry, error) {
 	ents, err := a.readDirents(name, after, n)
 	if err != nil {
 		return nil, err
@@ -280,7 +280,7 @@ func (a *Archive) ReadDirTypes(name, after string, n int) ([]DirEntry, error) {
 }
 
 // readDirents lists directory name after the given name, at most n entries.
-func (a *Archive) readDirents(name, after string, n int) ([]dirent, error) {
+func (a *Image) readDirents(name, after string, n int) ([]dirent, error) {
 	d, err := a.resolve("readdir", name, true)
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ const (
 
 // File is an open regular file. It is safe for concurrent use.
 type File struct {
-	a     *Archive
+	a     *Image
 	ino   *inode
 	entry Entry
 
@@ -29,7 +29,7 @@ type File struct {
 }
 
 // Open opens the named regular file, following symbolic links.
-func (a *Archive) Open(name string) (*File, error) {
+func (a *Image) Open(name string) (*File, error) {
 	ino, err := a.resolve("open", name, true)
 	if err != nil {
 		return nil, err

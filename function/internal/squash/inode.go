@@ -136,7 +136,7 @@ func (e Entry) Minor() uint32 { return e.Rdev&0xff | (e.Rdev>>12)&0xfff00 }
 
 // readInode decodes the inode at reference ref (block offset relative to
 // the inode table << 16 | offset in the block).
-func (a *Archive) readInode(ref uint64) (*inode, error) {
+func (a *Image) readInode(ref uint64) (*inode, error) {
 	blk := a.info.InodeTableStart + int64(ref>>16)
 	off := int(ref & 0xffff)
 	if ref>>48 != 0 || blk >= a.info.DirectoryTableStart || off >= metaBlockSize {
@@ -153,7 +153,7 @@ func (a *Archive) readInode(ref uint64) (*inode, error) {
 	return ino, nil
 }
 
-func (a *Archive) decodeInode(m *metaReader) (*inode, error) {
+func (a *Image) decodeInode(m *metaReader) (*inode, error) {
 	le := binary.LittleEndian
 	h, err := m.bytes(16)
 	if err != nil {

@@ -173,7 +173,7 @@ func TestReadDirPages(t *testing.T) {
 // be decompressed once, and a second view must decode nothing.
 func TestFragmentCache(t *testing.T) {
 	archive, src := fixture.Build(t, fixture.Files20k)
-	readAll := func(a *squash.Archive) {
+	readAll := func(a *squash.Image) {
 		ents, err := a.ReadDir("d007", "", 0)
 		if err != nil || len(ents) != 200 {
 			t.Fatalf("readdir: %d, %v", len(ents), err)

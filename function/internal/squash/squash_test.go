@@ -54,7 +54,7 @@ func (e *countingEngine) NewDecoder(id codec.ID, o []byte) (codec.Decoder, error
 	return countingDecoder{d, &e.decodes}, nil
 }
 
-func openArchive(t testing.TB, p string, opts squash.Options) (*squash.Archive, *countingReader) {
+func openArchive(t testing.TB, p string, opts squash.Options) (*squash.Image, *countingReader) {
 	t.Helper()
 	f, err := os.Open(p)
 	if err != nil {
@@ -146,7 +146,7 @@ func checkArchive(t *testing.T, archive, src string, rangesPerFile int) {
 	}
 }
 
-func checkFile(t *testing.T, a *squash.Archive, name, srcPath string, rng *rand.Rand, ranges int) {
+func checkFile(t *testing.T, a *squash.Image, name, srcPath string, rng *rand.Rand, ranges int) {
 	want, err := os.ReadFile(srcPath)
 	if err != nil {
 		t.Fatal(err)
