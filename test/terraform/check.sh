@@ -2,7 +2,9 @@
 # Offline checks of terraform/ (what `make tf-check` runs):
 #   tools      terraform 1.5.7, tflint, tfsec, terraform-docs (go install,
 #              skipped when the pinned version is there) and the stand-in
-#              for hashicorp/aws (test/terraform/standin.sh)
+#              for hashicorp/aws (test/terraform/standin/standin.sh)
+#   lock files no .terraform.lock.hcl written into the repository (the
+#              stand-in's checksums are not the real provider's)
 #   fmt        terraform fmt -check -recursive
 #   <root>     init (offline, stand-in) + validate + plan, for every
 #              environment and every module example, in a scratch copy
@@ -64,7 +66,7 @@ tools() {
 }
 
 standin() {
-	"$repo/test/terraform/standin.sh" >"$scratch/terraformrc.path"
+	"$repo/test/terraform/standin/standin.sh" >"$scratch/terraformrc.path"
 }
 
 # copy makes the scratch tree: terraform/ without state or lock files, and
@@ -118,6 +120,15 @@ docs_check() {
 	return $rc
 }
 
+# lock_files: the lock files in terraform/ (committed ones from real inits).
+lock_files() { (cd "$repo" && find terraform -name .terraform.lock.hcl | sort); }
+locks_before=$(lock_files)
+lock_check() {
+	local after
+	after=$(lock_files)
+	[ "$after" = "$locks_before" ] || { echo "lock files written into the tree:"; diff <(echo "$locks_before") <(echo "$after"); return 1; }
+}
+
 if step tools tools && step standin standin; then
 	export TF_CLI_CONFIG_FILE
 	TF_CLI_CONFIG_FILE=$(cat "$scratch/terraformrc.path")
@@ -125,9 +136,6 @@ if step tools tools && step standin standin; then
 	if step copy copy; then
 		for dir in "$scratch"/tree/terraform/environments/*/ "$scratch"/tree/terraform/modules/*/examples/*/; do
 			[ -d "$dir" ] || continue
-			# environments/_root holds the code the environments link to;
-			# it is planned through them, not on its own.
-			case $(basename "$dir") in _*) continue ;; esac
 			rel=${dir#"$scratch/tree/terraform/"}
 			step "${rel%/}" root "$dir"
 		done
@@ -136,6 +144,7 @@ if step tools tools && step standin standin; then
 		step terraform-docs docs_check
 	fi
 fi
+step "lock files" lock_check
 
 printf '\ntf-check summary\n'
 printf '%s\n' "${summary[@]}"

@@ -76,4 +76,4 @@ if ! command -v npm >/dev/null; then
 	$sudo_cmd apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq nodejs npm >/dev/null
 fi
-bash "$(dirname "$0")/../terraform/standin.sh" >/dev/null
+bash "$(dirname "$0")/../terraform/standin/standin.sh" >/dev/null

@@ -37,7 +37,7 @@ func main() {
 	h, err := setup(context.Background())
 	if err != nil {
 		// The message reaches CloudWatch and the Lambda init error.
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "err", err.Error())
+		newLogger(os.Stderr, slog.LevelInfo).Error("init failed", "err", err.Error())
 		os.Exit(1)
 	}
 	lambda.Start(h.Handle)
@@ -52,7 +52,7 @@ func setup(ctx context.Context) (*olap.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := newLogger(os.Stdout, cfg.LogLevel)
 	for _, name := range cfg.Unknown {
 		logger.Warn("unknown configuration variable ignored (a typo?)", "variable", name)
 	}

@@ -1,7 +1,6 @@
-# dev: cheapest shape. No VPC, NAT or EFS (nothing billed by the hour); the
-# chunk cache lives in each instance's /tmp.
-environment = "dev"
-region      = "eu-west-1"
+# dev. The shape (memory, cache, no VPC) is in main.tf; what you edit day to
+# day is here.
+region = "eu-west-1"
 
 bucket_name = "my-archives"
 
@@ -17,12 +16,4 @@ prefix_vmap = {
 # whose objects pass through the access point.
 vmap_ext_bucket = "my-config-bucket"
 
-architecture = "arm64"
-enable_layer = true
-enable_vpc   = false
-
-memory_size          = 1024
-ephemeral_storage_mb = 2048
-cache_max_bytes      = 1610612736 # 1.5 GiB of the 2 GiB /tmp
-log_level            = "debug"
-log_retention_days   = 7
+log_level = "debug"

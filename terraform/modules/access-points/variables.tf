@@ -33,6 +33,11 @@ variable "function_arn" {
   description = "ARN of the s3archivefs function the Object Lambda access point invokes for GetObject, HeadObject, ListObjects and ListObjectsV2."
 }
 
+variable "function_name" {
+  type        = string
+  description = "Name of that function: readers' InvokeFunction grant (client_policy_json) names its ARN and its $LATEST version, built from the name so the policy is readable at plan."
+}
+
 variable "function_role_arn" {
   type        = string
   description = "ARN of the function's execution role; the supporting access point's policy lets it list (merged listings)."
@@ -40,7 +45,7 @@ variable "function_role_arn" {
 
 variable "reader_principal_arns" {
   type        = list(string)
-  description = "IAM principals (role or user ARNs, or an account root) allowed to read through the Object Lambda access point. Empty: this account's root, i.e. any principal of this account whose own IAM policy allows it (see the client_policy_json output)."
+  description = "IAM principals (role or user ARNs, or an account root for a whole account) that may read through the Object Lambda access point, and the only ones: the access point policy denies everyone else, whatever their own IAM allows. Empty: any principal of this account whose own IAM policy allows it (see the client_policy_json output)."
   default     = []
 
   validation {
@@ -53,4 +58,15 @@ variable "manage_bucket_policy" {
   type        = bool
   description = "Write the bucket policy that delegates access control to this account's access points. It REPLACES any bucket policy already on bucket_name, so leave it false if the bucket has one and add the delegation statement to it by hand (see README)."
   default     = false
+}
+
+variable "kms_key_arns" {
+  type        = list(string)
+  description = "KMS keys of the served bucket's SSE-KMS objects: client_policy_json then grants readers kms:Decrypt on exactly these (through S3 only), which pass-through GETs need. Empty for SSE-S3."
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.kms_key_arns : can(regex("^arn:[^:]+:kms:[^:]+:[0-9]{12}:key/.+$", a))])
+    error_message = "Every entry of kms_key_arns must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
 }

@@ -75,3 +75,66 @@ resource "aws_efs_access_point" "this" {
 
   tags = { Name = var.name }
 }
+
+# ---------------------------------------------------------------------------
+# File system policy. Without one, EFS grants full access to any client
+# that reaches a mount target, and the function role's condition on the
+# access point would enforce nothing. With it: only the function's role,
+# only through its access point and a mount target, never as root, and
+# never without TLS (Lambda mounts with TLS; the Deny makes any other
+# client's plain-text mount fail).
+#
+# The role is created in the same apply: the principal is this account and
+# the role a condition, so EFS never has to resolve a principal IAM has not
+# yet propagated.
+
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
+data "aws_iam_policy_document" "file_system" {
+  statement {
+    sid       = "FunctionMountsThroughItsAccessPoint"
+    actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    resources = [aws_efs_file_system.this.arn]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:PrincipalArn"
+      values   = [var.client_role_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "elasticfilesystem:AccessPointArn"
+      values   = [aws_efs_access_point.this.arn]
+    }
+    condition {
+      test     = "Bool"
+      variable = "elasticfilesystem:AccessedViaMountTarget"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "DenyWithoutTLS"
+    effect    = "Deny"
+    actions   = ["*"]
+    resources = [aws_efs_file_system.this.arn]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_efs_file_system_policy" "this" {
+  file_system_id = aws_efs_file_system.this.id
+  policy         = data.aws_iam_policy_document.file_system.json
+}

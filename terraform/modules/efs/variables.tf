@@ -127,3 +127,13 @@ variable "root_permissions" {
     error_message = "root_permissions must be octal permissions such as \"0750\"."
   }
 }
+
+variable "client_role_arn" {
+  type        = string
+  description = "ARN of the function's execution role: the file system policy lets only this role mount and write, only through the access point, only over TLS."
+
+  validation {
+    condition     = can(regex("^arn:[^:]+:iam::[0-9]{12}:role/.+$", var.client_role_arn))
+    error_message = "client_role_arn must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/s3archivefs-function."
+  }
+}

@@ -4,8 +4,11 @@ data "aws_caller_identity" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
+  dns_suffix = data.aws_partition.current.dns_suffix
   region     = data.aws_region.current.region
   account_id = data.aws_caller_identity.current.account_id
+
+  olap_arn = "arn:${local.partition}:s3-object-lambda:${local.region}:${local.account_id}:accesspoint/${var.object_lambda_access_point_name}"
 
   log_group_name = "/aws/lambda/${var.name}"
 
@@ -93,6 +96,18 @@ resource "aws_s3_object" "vmap_ext" {
 }
 
 # ---------------------------------------------------------------------------
+# Reserved concurrency must leave Lambda's 100 unreserved executions: read
+# the account's limit (Lambda quota L-B99A9384, "Concurrent executions") so
+# that an impossible value fails the plan, not the apply.
+
+data "aws_servicequotas_service_quota" "concurrency" {
+  count = var.reserved_concurrency != null ? 1 : 0
+
+  service_code = "lambda"
+  quota_code   = "L-B99A9384"
+}
+
+# ---------------------------------------------------------------------------
 # Logs.
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -128,24 +143,23 @@ data "aws_iam_policy_document" "function" {
   }
 
   # Merged listings: the function lists the real objects through the
-  # supporting access point; IAM evaluates both the access point and the
-  # bucket behind it.
+  # supporting access point only. No grant on the bucket ARN: a request
+  # through an access point is authorised on the access point (and the
+  # bucket policy's delegation to access points), so a grant on the bucket
+  # would only let the role list the bucket around the access point.
   statement {
     sid       = "ListThroughSupportingAccessPoint"
     actions   = ["s3:ListBucket"]
-    resources = [var.supporting_access_point_arn, "arn:${local.partition}:s3:::${var.data_bucket_name}"]
+    resources = [var.supporting_access_point_arn]
   }
 
-  # WriteGetObjectResponse names no resource of ours: the request carries
-  # only the route and single-use token S3 put in this invocation's event,
-  # and AWS documents (and its own AmazonS3ObjectLambdaExecutionRolePolicy
-  # uses) "*" for it. The token, not the policy, confines the function to
-  # answering the requests it was given.
-  #tfsec:ignore:aws-iam-no-policy-wildcards
+  # The Service Authorization Reference gives WriteGetObjectResponse the
+  # resource type objectlambdaaccesspoint: the one access point that
+  # invokes this function (ARN built from its name, known at plan).
   statement {
     sid       = "AnswerObjectLambdaRequests"
     actions   = ["s3-object-lambda:WriteGetObjectResponse"]
-    resources = ["*"]
+    resources = [local.olap_arn]
   }
 
   # Only to its own log group (created above, so no logs:CreateLogGroup).
@@ -167,7 +181,7 @@ data "aws_iam_policy_document" "function" {
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
-        values   = ["s3.${local.region}.amazonaws.com"]
+        values   = ["s3.${local.region}.${local.dns_suffix}"]
       }
     }
   }
@@ -312,13 +326,15 @@ resource "aws_lambda_function" "this" {
     variables = local.environment
   }
 
-  # The function writes slog JSON lines with a "level" field; with the JSON
-  # format Lambda filters them by application_log_level (INFO unless set),
-  # so it follows log_level or debug lines would be dropped.
+  # Lambda's filter is kept open (TRACE passes every level) and the
+  # function filters itself by S3ARCHIVEFS_LOG_LEVEL: Lambda would drop the
+  # per-request line (level INFO) at WARN or ERROR, and the metrics and
+  # alarms of modules/monitoring count that line. The function's lines
+  # still carry what Lambda reads (an RFC 3339 "timestamp", "level").
   logging_config {
     log_format            = "JSON"
     log_group             = aws_cloudwatch_log_group.this.name
-    application_log_level = upper(var.log_level)
+    application_log_level = "TRACE"
     system_log_level      = "INFO"
   }
 
@@ -339,6 +355,10 @@ resource "aws_lambda_function" "this" {
   }
 
   lifecycle {
+    precondition {
+      condition     = var.reserved_concurrency == null || try(var.reserved_concurrency <= data.aws_servicequotas_service_quota.concurrency[0].value - 100, false)
+      error_message = "reserved_concurrency = ${coalesce(var.reserved_concurrency, 0)} needs an account concurrency limit of at least ${coalesce(var.reserved_concurrency, 0) + 100} (Lambda keeps 100 unreserved), but this account's limit is ${try(data.aws_servicequotas_service_quota.concurrency[0].value, "unknown")}. Lower reserved_concurrency or ask AWS to raise the quota \"Concurrent executions\" (L-B99A9384)."
+    }
     precondition {
       condition     = !local.use_efs || (local.in_vpc && var.efs_access_point_arn != null && var.efs_file_system_arn != null)
       error_message = "enable_efs is true, but EFS needs the function in a VPC (subnet_ids, vpc_id), efs_access_point_arn to mount and efs_file_system_arn for its IAM grant."

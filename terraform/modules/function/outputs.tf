@@ -8,9 +8,12 @@ output "function_arn" {
   value       = aws_lambda_function.this.arn
 }
 
+# Built from the name, so that the policies naming the role (the
+# supporting access point's, the EFS file system's) are readable in the
+# plan; they name it in conditions, which need no role to exist yet.
 output "role_arn" {
-  description = "ARN of the execution role."
-  value       = aws_iam_role.this.arn
+  description = "ARN of the execution role (known at plan: built from its name)."
+  value       = "arn:${local.partition}:iam::${local.account_id}:role/${aws_iam_role.this.name}"
 }
 
 output "role_name" {

@@ -3,8 +3,8 @@ variable "name" {
   description = "Function name; also names its role, log group and security group."
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,56}$", var.name))
-    error_message = "name must be 1 to 56 letters, digits, '_' or '-' (Lambda allows 64; the role name adds a suffix)."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,55}$", var.name))
+    error_message = "name must be 1 to 55 letters, digits, '_' or '-': Lambda allows 64, but the role is named <name>-function and IAM role names stop at 64."
   }
 }
 
@@ -92,7 +92,7 @@ variable "log_kms_key_arn" {
 
 variable "log_level" {
   type        = string
-  description = "S3ARCHIVEFS_LOG_LEVEL: \"debug\", \"info\" (one line per request), \"warn\" or \"error\"."
+  description = "S3ARCHIVEFS_LOG_LEVEL: \"debug\", \"info\", \"warn\" or \"error\". The function filters its own lines; the per-request line (what the monitoring module's metrics count) is written at every level."
   default     = "info"
 
   validation {
@@ -106,45 +106,11 @@ variable "log_level" {
 
 variable "prefix_vmap" {
   type        = map(string)
-  description = "Virtual prefix map: key = virtual prefix under the access point (leading/trailing '/' ignored), value = the squashfs archive that serves it, as s3://bucket/key. Example: { \"datasets/linux-6.1\" = \"s3://my-archives/archives/linux-6.1.sqfs\" }."
+  description = "Virtual prefix map: key = virtual prefix (leading/trailing '/' ignored), value = the squashfs archive that serves it, as s3://bucket/key. The stack validates it in full, with messages for operators; this module only refuses what would break its own rendering."
 
   validation {
-    condition     = length(var.prefix_vmap) >= 1
-    error_message = "prefix_vmap is empty: map at least one virtual prefix to an archive, e.g. { \"datasets/linux-6.1\" = \"s3://my-archives/archives/linux-6.1.sqfs\" }."
-  }
-
-  validation {
-    condition     = length([for k in keys(var.prefix_vmap) : k if trim(k, "/") == "" || strcontains(k, "|") || can(regex("[[:cntrl:]]", k)) || k != trimspace(k) || startswith(trim(k, "/"), "#") || length([for seg in split("/", trim(k, "/")) : seg if contains(["", ".", ".."], seg)]) > 0]) == 0
-    error_message = "prefix_vmap: invalid virtual prefix ${join(", ", [for k in keys(var.prefix_vmap) : jsonencode(k) if trim(k, "/") == "" || strcontains(k, "|") || can(regex("[[:cntrl:]]", k)) || k != trimspace(k) || startswith(trim(k, "/"), "#") || length([for seg in split("/", trim(k, "/")) : seg if contains(["", ".", ".."], seg)]) > 0])}: a prefix is one or more path segments such as \"datasets/linux-6.1\" (leading and trailing '/' are ignored); it must not contain '|' (the separator in S3ARCHIVEFS_PREFIX_VMAPn), a control character such as a newline, an empty, \".\" or \"..\" segment, or spaces at either end, nor start with '#' (a comment in the ext file)."
-  }
-
-  validation {
-    condition     = length(distinct([for k in keys(var.prefix_vmap) : trim(k, "/")])) == length(var.prefix_vmap)
-    error_message = "prefix_vmap: duplicate virtual prefixes once leading and trailing '/' are trimmed: ${join(", ", [for k in keys(var.prefix_vmap) : jsonencode(k) if length([for k2 in keys(var.prefix_vmap) : k2 if trim(k2, "/") == trim(k, "/")]) > 1])}. Keep one of each."
-  }
-
-  validation {
-    condition     = length([for k, v in var.prefix_vmap : k if !can(regex("^s3://[^/]+/.+$", v))]) == 0
-    error_message = "prefix_vmap: the archive of ${join(", ", [for k, v in var.prefix_vmap : "${jsonencode(k)} (${jsonencode(v)})" if !can(regex("^s3://[^/]+/.+$", v))])} is not of the form s3://bucket/key."
-  }
-
-  validation {
-    condition = length([for k, v in var.prefix_vmap : k if can(regex("^s3://[^/]+/.+$", v)) && !(
-      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", split("/", v)[2])) &&
-      !strcontains(split("/", v)[2], "..") &&
-      !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", split("/", v)[2])) &&
-      !startswith(split("/", v)[2], "xn--") &&
-      !startswith(split("/", v)[2], "sthree-") &&
-      !startswith(split("/", v)[2], "amzn-s3-demo-") &&
-      !endswith(split("/", v)[2], "-s3alias") &&
-      !endswith(split("/", v)[2], "--ol-s3")
-    )]) == 0
-    error_message = "prefix_vmap: invalid bucket name in ${join(", ", [for k, v in var.prefix_vmap : "${jsonencode(k)} (${jsonencode(v)})" if can(regex("^s3://[^/]+/.+$", v)) && !(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", split("/", v)[2])) && !strcontains(split("/", v)[2], "..") && !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", split("/", v)[2])) && !startswith(split("/", v)[2], "xn--") && !startswith(split("/", v)[2], "sthree-") && !startswith(split("/", v)[2], "amzn-s3-demo-") && !endswith(split("/", v)[2], "-s3alias") && !endswith(split("/", v)[2], "--ol-s3"))])}: a bucket name is 3 to 63 lowercase letters, digits, '.' and '-', starts and ends with a letter or digit, has no \"..\", is not an IP address, does not start with a reserved prefix (xn--, sthree-, amzn-s3-demo-), and is not an access point alias (IAM grants on an alias do not apply: name the bucket itself)."
-  }
-
-  validation {
-    condition     = length([for k, v in var.prefix_vmap : k if can(regex("^s3://[^/]+/.+$", v)) && (endswith(v, "/") || v != trimspace(v) || strcontains(v, "|") || can(regex("[[:cntrl:]]", v)) || length(join("/", slice(split("/", v), 3, length(split("/", v))))) > 1024)]) == 0
-    error_message = "prefix_vmap: invalid archive key in ${join(", ", [for k, v in var.prefix_vmap : "${jsonencode(k)} (${jsonencode(v)})" if can(regex("^s3://[^/]+/.+$", v)) && (endswith(v, "/") || v != trimspace(v) || strcontains(v, "|") || can(regex("[[:cntrl:]]", v)) || length(join("/", slice(split("/", v), 3, length(split("/", v))))) > 1024)])}: the key must name one object (not end in '/'), contain neither '|' nor a control character, not end in a space, and be at most 1024 characters."
+    condition     = length(var.prefix_vmap) >= 1 && alltrue([for k, v in var.prefix_vmap : trim(k, "/") != "" && !strcontains(k, "|") && can(regex("^s3://[^/]+/.+$", v))])
+    error_message = "prefix_vmap must map at least one non-empty prefix without '|' to an s3://bucket/key URL (modules/stack checks every rule in detail)."
   }
 }
 
@@ -218,15 +184,15 @@ variable "layer_arns" {
 }
 
 # ---------------------------------------------------------------------------
-# Where the function lists real objects.
+# The fronts that invoke the function, and where it lists real objects.
 
-variable "data_bucket_name" {
+variable "object_lambda_access_point_name" {
   type        = string
-  description = "Bucket behind the supporting access point: the function lists its real objects (for merged listings) through the access point."
+  description = "Name of the Object Lambda access point that invokes the function: s3-object-lambda:WriteGetObjectResponse is granted on exactly that access point (its ARN is built from the name, so there is no cycle with the access point that names the function)."
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.data_bucket_name))
-    error_message = "data_bucket_name must be a bucket name: 3 to 63 lowercase letters, digits, '.' and '-'."
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,43}[a-z0-9]$", var.object_lambda_access_point_name))
+    error_message = "object_lambda_access_point_name must be 3 to 45 lowercase letters, digits and '-', starting and ending with a letter or digit."
   }
 }
 

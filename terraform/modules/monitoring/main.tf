@@ -40,6 +40,26 @@ resource "aws_cloudwatch_log_metric_filter" "request" {
 # ---------------------------------------------------------------------------
 # Alarms.
 
+# ---------------------------------------------------------------------------
+# Where the alarms go: a topic created here (subscribe to it: email, chat,
+# paging), the topics given in alarm_actions, or both.
+
+# CloudWatch alarms cannot publish to a topic encrypted with the AWS managed
+# key aws/sns (its key policy does not admit CloudWatch), so encryption
+# takes a customer key whose policy lets cloudwatch.amazonaws.com use it.
+#tfsec:ignore:aws-sns-enable-topic-encryption
+#tfsec:ignore:aws-sns-topic-encryption-use-cmk
+resource "aws_sns_topic" "alarms" {
+  count = var.create_alarm_topic ? 1 : 0
+
+  name              = "${var.name}-alarms"
+  kms_master_key_id = var.alarm_topic_kms_key_arn
+}
+
+locals {
+  alarm_actions = concat(var.alarm_actions, aws_sns_topic.alarms[*].arn)
+}
+
 resource "aws_cloudwatch_metric_alarm" "olap_4xx_rate" {
   alarm_name          = "${var.name}-olap-4xx-rate"
   alarm_description   = "More than ${var.olap_4xx_rate_threshold * 100}% of requests to the Object Lambda access point ${var.object_lambda_access_point_name} ended in 4xx (missing keys, denied access, bad ranges)."
@@ -52,8 +72,14 @@ resource "aws_cloudwatch_metric_alarm" "olap_4xx_rate" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.olap_4xx_rate_threshold
   treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  lifecycle {
+    precondition {
+      condition     = !var.require_alarm_actions || length(local.alarm_actions) > 0
+      error_message = "require_alarm_actions is true but the alarms notify no one: set create_alarm_topic = true (and subscribe to the topic) or give alarm_actions."
+    }
+  }
 }
 
 # Alarms on a plain count over the period: the same shape, one resource.
@@ -97,8 +123,14 @@ resource "aws_cloudwatch_metric_alarm" "count" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  lifecycle {
+    precondition {
+      condition     = !var.require_alarm_actions || length(local.alarm_actions) > 0
+      error_message = "require_alarm_actions is true but the alarms notify no one: set create_alarm_topic = true (and subscribe to the topic) or give alarm_actions."
+    }
+  }
 }
 
 # ---------------------------------------------------------------------------

@@ -15,3 +15,8 @@ output "metric_namespace" {
   description = "Namespace of the metrics extracted from the function's request lines."
   value       = local.namespace
 }
+
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic the alarms notify, or null when create_alarm_topic is false."
+  value       = one(aws_sns_topic.alarms[*].arn)
+}

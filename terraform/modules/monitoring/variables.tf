@@ -105,3 +105,21 @@ variable "function_throttles_threshold" {
     error_message = "function_throttles_threshold must be >= 0."
   }
 }
+
+variable "create_alarm_topic" {
+  type        = bool
+  description = "Create an SNS topic <name>-alarms that every alarm notifies (subscribe to it after the apply); alarm_actions are notified too."
+  default     = false
+}
+
+variable "alarm_topic_kms_key_arn" {
+  type        = string
+  description = "Customer KMS key to encrypt the alarm topic with (its key policy must let cloudwatch.amazonaws.com use it); null: unencrypted (CloudWatch cannot publish to a topic under the AWS managed aws/sns key)."
+  default     = null
+}
+
+variable "require_alarm_actions" {
+  type        = bool
+  description = "Fail the plan when the alarms would notify no one (no topic created and alarm_actions empty). Set in prod."
+  default     = false
+}

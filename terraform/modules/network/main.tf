@@ -1,4 +1,6 @@
+data "aws_partition" "current" {}
 data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
 
 locals {
   private_cidrs = length(var.private_subnet_cidrs) > 0 ? var.private_subnet_cidrs : [for i in range(length(var.azs)) : cidrsubnet(var.cidr_block, 4, i)]
@@ -132,7 +134,7 @@ resource "aws_route_table_association" "private" {
 # addresses, so presigned access point URLs take this path too.
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
-  service_name      = "com.amazonaws.${data.aws_region.current.region}.s3"
+  service_name      = "${data.aws_partition.current.reverse_dns_prefix}.${data.aws_region.current.region}.s3"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = aws_route_table.private[*].id
 
@@ -149,6 +151,9 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
   kms_key_id        = var.flow_logs_kms_key_arn
 }
 
+# The VPC guide ("IAM role for publishing flow logs to CloudWatch Logs"):
+# only the flow-logs service, and only for flow logs of this account and
+# region (the confused-deputy conditions it recommends).
 data "aws_iam_policy_document" "flow_logs_assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -156,16 +161,37 @@ data "aws_iam_policy_document" "flow_logs_assume" {
       type        = "Service"
       identifiers = ["vpc-flow-logs.amazonaws.com"]
     }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:vpc-flow-log/*"]
+    }
   }
 }
 
 data "aws_iam_policy_document" "flow_logs" {
   count = var.enable_flow_logs ? 1 : 0
 
+  # The guide's five actions. The log group is created above, so
+  # CreateLogGroup is never needed for it, but the service checks it.
   statement {
     sid       = "WriteOwnFlowLogGroup"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-    resources = ["${aws_cloudwatch_log_group.flow_logs[0].arn}:*"]
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [aws_cloudwatch_log_group.flow_logs[0].arn, "${aws_cloudwatch_log_group.flow_logs[0].arn}:*"]
+  }
+
+  # DescribeLogGroups has no resource type (Service Authorization
+  # Reference): it can only be granted on "*".
+  #tfsec:ignore:aws-iam-no-policy-wildcards
+  statement {
+    sid       = "DescribeLogGroups"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["*"]
   }
 }
 

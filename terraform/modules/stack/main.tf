@@ -1,7 +1,17 @@
 # One s3archivefs deployment: what an environment instantiates. Every
 # module below has one concern; this file only wires them.
 
+# AZs: the explicit list when given, else the region's first az_count
+# available zones (names sorted, so the choice is stable).
+data "aws_availability_zones" "available" {
+  count = var.enable_vpc && length(var.azs) == 0 ? 1 : 0
+
+  state = "available"
+}
+
 locals {
+  azs = length(var.azs) > 0 ? var.azs : try(slice(sort(data.aws_availability_zones.available[0].names), 0, var.az_count), [])
+
   supporting_access_point_name = "${var.name}-src"
   example_prefix               = try(sort([for k in keys(var.prefix_vmap) : trim(k, "/")])[0], "PREFIX")
   vmap_ext_key                 = coalesce(var.vmap_ext_key, "s3archivefs/${var.name}/vmap.txt")
@@ -13,7 +23,7 @@ module "network" {
 
   name             = var.name
   cidr_block       = var.vpc_cidr
-  azs              = var.azs
+  azs              = local.azs
   nat_gateway_mode = var.nat_gateway_mode
   enable_flow_logs = var.enable_flow_logs
 }
@@ -26,6 +36,7 @@ module "efs" {
   vpc_id                   = module.network[0].vpc_id
   subnet_ids               = module.network[0].private_subnet_ids
   client_security_group_id = module.function.security_group_id
+  client_role_arn          = module.function.role_arn
   throughput_mode          = var.efs_throughput_mode
   transition_to_ia         = var.efs_transition_to_ia
 }
@@ -61,9 +72,9 @@ module "function" {
   revalidate_interval = var.revalidate_interval
   layer_arns          = var.layer_zip_path != null ? [module.layer[0].arn] : []
 
-  data_bucket_name            = var.bucket_name
-  supporting_access_point_arn = module.access_points.supporting_access_point_arn
-  archive_kms_key_arns        = var.archive_kms_key_arns
+  object_lambda_access_point_name = var.name
+  supporting_access_point_arn     = module.access_points.supporting_access_point_arn
+  archive_kms_key_arns            = var.archive_kms_key_arns
 
   vpc_id                = var.enable_vpc ? module.network[0].vpc_id : null
   subnet_ids            = var.enable_vpc ? module.network[0].private_subnet_ids : []
@@ -80,8 +91,10 @@ module "access_points" {
   supporting_access_point_name    = local.supporting_access_point_name
   object_lambda_access_point_name = var.name
   function_arn                    = module.function.function_arn
+  function_name                   = var.name
   function_role_arn               = module.function.role_arn
   reader_principal_arns           = var.reader_principal_arns
+  kms_key_arns                    = var.bucket_kms_key_arns
   manage_bucket_policy            = var.manage_bucket_policy
 }
 
@@ -94,4 +107,7 @@ module "monitoring" {
   log_group_name                  = module.function.log_group_name
   object_lambda_access_point_name = module.access_points.object_lambda_access_point_name
   alarm_actions                   = var.alarm_actions
+  create_alarm_topic              = var.create_alarm_topic
+  alarm_topic_kms_key_arn         = var.alarm_topic_kms_key_arn
+  require_alarm_actions           = var.require_alarm_actions
 }

@@ -53,19 +53,25 @@ output "dashboard_name" {
   value       = module.monitoring.dashboard_name
 }
 
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify (subscribe to it), or null when create_alarm_topic is false."
+  value       = module.monitoring.alarm_topic_arn
+}
+
 output "client_policy_json" {
   description = "IAM policy to attach to the roles that read through the access point."
   value       = module.access_points.client_policy_json
 }
 
 output "cli_examples" {
-  description = "Ready-to-paste AWS CLI commands against the Object Lambda access point (the first virtual prefix as example)."
+  # Only s3api commands: AWS documents that the CLI's high-level s3
+  # commands (cp, mv, sync) do not work against an Object Lambda access point.
+  description = "Ready-to-paste AWS CLI commands against the Object Lambda access point (the first virtual prefix as example; s3api only, as `aws s3 cp/mv/sync` do not work with Object Lambda)."
   value = {
     list_prefix = "aws s3api list-objects-v2 --bucket ${module.access_points.object_lambda_access_point_arn} --prefix '${local.example_prefix}/' --delimiter /"
-    ls          = "aws s3 ls s3://${module.access_points.object_lambda_access_point_alias}/${local.example_prefix}/"
     head_object = "aws s3api head-object --bucket ${module.access_points.object_lambda_access_point_arn} --key '${local.example_prefix}/PATH/IN/ARCHIVE'"
+    get_object  = "aws s3api get-object --bucket ${module.access_points.object_lambda_access_point_arn} --key '${local.example_prefix}/PATH/IN/ARCHIVE' ARCHIVE-FILE"
     get_range   = "aws s3api get-object --bucket ${module.access_points.object_lambda_access_point_arn} --key '${local.example_prefix}/PATH/IN/ARCHIVE' --range bytes=0-1023 /dev/stdout"
-    copy        = "aws s3 cp s3://${module.access_points.object_lambda_access_point_alias}/${local.example_prefix}/PATH/IN/ARCHIVE ."
     logs        = "aws logs tail ${module.function.log_group_name} --follow --format short"
   }
 }

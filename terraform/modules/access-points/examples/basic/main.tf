@@ -17,5 +17,6 @@ module "access_points" {
   supporting_access_point_name    = "s3archivefs-example-src"
   object_lambda_access_point_name = "s3archivefs-example"
   function_arn                    = "${local.prefix}:lambda:${data.aws_region.current.region}:${local.account}:function:s3archivefs-example"
+  function_name                   = "s3archivefs-example"
   function_role_arn               = "${local.prefix}:iam::${local.account}:role/s3archivefs-example-function"
 }

@@ -15,6 +15,9 @@ resource "aws_security_group" "client" {
   vpc_id      = module.network.vpc_id
 }
 
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
 module "efs" {
   source = "../.."
 
@@ -22,4 +25,5 @@ module "efs" {
   vpc_id                   = module.network.vpc_id
   subnet_ids               = module.network.private_subnet_ids
   client_security_group_id = aws_security_group.client.id
+  client_role_arn          = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/s3archivefs-example-function"
 }

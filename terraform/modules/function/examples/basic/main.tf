@@ -18,6 +18,6 @@ module "function" {
   vmap_ext_bucket = "my-archives"
   vmap_ext_key    = "s3archivefs/example/vmap.txt"
 
-  data_bucket_name            = "my-archives"
-  supporting_access_point_arn = "arn:${data.aws_partition.current.partition}:s3:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:accesspoint/s3archivefs-example-src"
+  object_lambda_access_point_name = "s3archivefs-example"
+  supporting_access_point_arn     = "arn:${data.aws_partition.current.partition}:s3:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:accesspoint/s3archivefs-example-src"
 }

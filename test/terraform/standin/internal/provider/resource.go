@@ -1,4 +1,4 @@
-package standin
+package provider
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
-	"github.com/s3archivefs/s3archivefs/test/terraform/internal/awsschema"
+	"github.com/s3archivefs/s3archivefs/test/terraform/standin/internal/awsschema"
 )
 
 // ValidateResourceTypeConfig adds nothing to Terraform's own schema checks.

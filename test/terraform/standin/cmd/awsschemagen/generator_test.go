@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3archivefs/s3archivefs/test/terraform/internal/awsschema"
+	"github.com/s3archivefs/s3archivefs/test/terraform/standin/internal/awsschema"
 )
 
 func TestLowerCamel(t *testing.T) {
@@ -72,7 +72,7 @@ func TestMini(t *testing.T) {
 }
 
 // TestAWS generates the real schema, when the npm package is installed
-// (test/terraform/standin.sh), and checks facts of the provider and the
+// (test/terraform/standin/standin.sh), and checks facts of the provider and the
 // rules Terraform enforces on every schema.
 func TestAWS(t *testing.T) {
 	tools := os.Getenv("S3ARCHIVEFS_TOOLS")
@@ -86,9 +86,9 @@ func TestAWS(t *testing.T) {
 	pkg := filepath.Join(tools, "cdktf-provider-aws-21.22.1", "node_modules", "@cdktf", "provider-aws")
 	if _, err := os.Stat(filepath.Join(pkg, ".jsii")); err != nil {
 		if os.Getenv("S3ARCHIVEFS_REQUIRE_TF") != "" {
-			t.Fatalf("%s not installed (run test/terraform/standin.sh)", pkg)
+			t.Fatalf("%s not installed (run test/terraform/standin/standin.sh)", pkg)
 		}
-		t.Skipf("skipping: %s not installed; run test/terraform/standin.sh, or set S3ARCHIVEFS_REQUIRE_TF=1 to make this a failure", pkg)
+		t.Skipf("skipping: %s not installed; run test/terraform/standin/standin.sh, or set S3ARCHIVEFS_REQUIRE_TF=1 to make this a failure", pkg)
 	}
 	s, _, err := generate(pkg)
 	if err != nil {

@@ -1,4 +1,4 @@
-package standin
+package provider
 
 import (
 	"encoding/json"

@@ -1,17 +1,17 @@
 //go:build aws
 
-// Package e2e applies the dev environment to a real AWS account under a
+// Package realaws applies the dev environment to a real AWS account under a
 // unique name, uploads a fixture archive, reads it back through the Object
 // Lambda access point with the SDK (GetObject, ranged GetObject,
 // HeadObject, ListObjectsV2), compares bytes, and always destroys.
 //
 //	S3ARCHIVEFS_E2E_BUCKET=<existing bucket> S3ARCHIVEFS_E2E_REGION=eu-west-1 \
-//	  make package && go test -tags aws -timeout 60m ./test/terraform/e2e/
+//	  make package && go test -tags aws -timeout 60m ./test/terraform/realaws/
 //
 // Optional: S3ARCHIVEFS_E2E_VPC=1 deploys with VPC, NAT and EFS (hourly
 // costs while the test runs). Without AWS credentials, or without the
 // bucket, the test skips with a message saying which.
-package e2e
+package realaws
 
 import (
 	"bytes"
@@ -100,19 +100,60 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dir := filepath.Join(stack, "environments", "dev")
-	tfenv.LocalBackend(t, dir)
+	// A root of its own, shaped like environments/dev but named after the
+	// run, so that concurrent runs and a real dev never collide.
+	dir := filepath.Join(filepath.Dir(stack), "realaws")
+	root := `terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "= 6.25.0"
+    }
+  }
+}
+
+variable "region" { type = string }
+variable "name" { type = string }
+variable "bucket_name" { type = string }
+variable "prefix_vmap" { type = map(string) }
+variable "enable_vpc" { type = bool }
+
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = { Project = "s3archivefs", Environment = "realaws", ManagedBy = "terraform" }
+  }
+}
+
+module "s3archivefs" {
+  source = "../terraform/modules/stack"
+
+  name              = var.name
+  bucket_name       = var.bucket_name
+  prefix_vmap       = var.prefix_vmap
+  vmap_ext_bucket   = var.bucket_name
+  function_zip_path = "${path.root}/../dist/function-arm64.zip"
+  layer_zip_path    = "${path.root}/../dist/layer-arm64.zip"
+  enable_vpc        = var.enable_vpc
+}
+
+output "object_lambda_access_point_arn" {
+  value = module.s3archivefs.object_lambda_access_point_arn
+}
+`
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(root), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	vpc := os.Getenv("S3ARCHIVEFS_E2E_VPC") != ""
 	vars := map[string]any{
-		"environment":     id,
-		"region":          region,
-		"bucket_name":     bucket,
-		"prefix_vmap":     map[string]string{prefix: "s3://" + bucket + "/" + archiveKey},
-		"vmap_ext_bucket": bucket,
-		"enable_vpc":      vpc,
-	}
-	if vpc {
-		vars["azs"] = []string{region + "a", region + "b"}
+		"name":        "s3archivefs-" + id,
+		"region":      region,
+		"bucket_name": bucket,
+		"prefix_vmap": map[string]string{prefix: "s3://" + bucket + "/" + archiveKey},
+		"enable_vpc":  vpc,
 	}
 	opts := &terraform.Options{TerraformBinary: tf, TerraformDir: dir, Vars: vars, NoColor: true}
 	// Registered before apply: a half-applied stack is destroyed too.

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/s3archivefs/s3archivefs/test/terraform/internal/awsschema"
+	"github.com/s3archivefs/s3archivefs/test/terraform/standin/internal/awsschema"
 )
 
 type generator struct {

@@ -43,7 +43,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/s3archivefs/s3archivefs/test/terraform/internal/awsschema"
+	"github.com/s3archivefs/s3archivefs/test/terraform/standin/internal/awsschema"
 )
 
 func main() {

@@ -1,6 +1,6 @@
 // Command terraform-provider-aws is the offline stand-in for hashicorp/aws
-// (see package standin). Terraform starts it from a filesystem mirror; it
-// reads schema.json from its own directory, where test/terraform/standin.sh
+// (see package provider). Terraform starts it from a filesystem mirror; it
+// reads schema.json from its own directory, where test/terraform/standin/standin.sh
 // puts it.
 package main
 
@@ -12,8 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov5/tf5server"
 
-	"github.com/s3archivefs/s3archivefs/test/terraform/internal/awsschema"
-	"github.com/s3archivefs/s3archivefs/test/terraform/internal/standin"
+	"github.com/s3archivefs/s3archivefs/test/terraform/standin/internal/awsschema"
+	"github.com/s3archivefs/s3archivefs/test/terraform/standin/internal/provider"
 )
 
 func main() {
@@ -32,9 +32,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	p, err := standin.New(s)
+	p, err := provider.New(s)
 	if err != nil {
 		return err
 	}
-	return tf5server.Serve(standin.Address, func() tfprotov5.ProviderServer { return p })
+	return tf5server.Serve(provider.Address, func() tfprotov5.ProviderServer { return p })
 }

@@ -1,19 +1,32 @@
-package standin
+package provider
 
 import (
 	"context"
 	"fmt"
 	"math/big"
+	"os"
 	"slices"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
-	"github.com/s3archivefs/s3archivefs/test/terraform/internal/awsschema"
+	"github.com/s3archivefs/s3archivefs/test/terraform/standin/internal/awsschema"
 )
 
 // AccountID is the account every stand-in answer lives in.
 const AccountID = "123456789012"
+
+// LambdaConcurrencyEnv, when set to a number, is the account's Lambda
+// concurrency limit the stand-in answers (default: AWS's 1,000).
+const LambdaConcurrencyEnv = "S3ARCHIVEFS_STANDIN_LAMBDA_CONCURRENCY"
+
+const lambdaConcurrencyQuota = "L-B99A9384"
+
+// defaultQuotas are AWS's default values of the service quotas the stack reads.
+var defaultQuotas = map[string]float64{
+	lambdaConcurrencyQuota: 1000, // Lambda: concurrent executions
+}
 
 // ValidateDataSourceConfig adds nothing to Terraform's own schema checks.
 func (p *Provider) ValidateDataSourceConfig(_ context.Context, req *tfprotov5.ValidateDataSourceConfigRequest) (*tfprotov5.ValidateDataSourceConfigResponse, error) {
@@ -107,6 +120,23 @@ func (p *Provider) answer(typeName string, cfg map[string]tftypes.Value, region 
 			"names":       stringListValue(tftypes.List{}, names),
 			"zone_ids":    stringListValue(tftypes.List{}, ids),
 			"group_names": stringListValue(tftypes.Set{}, []string{region}),
+		}, nil
+	case "aws_servicequotas_service_quota":
+		// AWS's default quotas for the ones the stack reads; a test sets
+		// another Lambda concurrency limit through LambdaConcurrencyEnv.
+		code, _ := knownString(cfg["quota_code"])
+		value, ok := defaultQuotas[code]
+		if !ok {
+			return nil, nil
+		}
+		if v, err := strconv.ParseFloat(os.Getenv(LambdaConcurrencyEnv), 64); err == nil && code == lambdaConcurrencyQuota {
+			value = v
+		}
+		return map[string]tftypes.Value{
+			"value":        tftypes.NewValue(tftypes.Number, big.NewFloat(value)),
+			"quota_name":   stringValue("stand-in " + code),
+			"adjustable":   tftypes.NewValue(tftypes.Bool, true),
+			"global_quota": tftypes.NewValue(tftypes.Bool, false),
 		}, nil
 	case "aws_iam_policy_document":
 		doc, err := renderPolicy(cfg)

@@ -1,4 +1,4 @@
-package standin
+package provider
 
 import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"

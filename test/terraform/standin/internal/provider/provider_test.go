@@ -1,4 +1,4 @@
-package standin
+package provider
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
-	"github.com/s3archivefs/s3archivefs/test/terraform/internal/awsschema"
+	"github.com/s3archivefs/s3archivefs/test/terraform/standin/internal/awsschema"
 )
 
 // unknown stands for an unknown value in expectations.

@@ -1,4 +1,4 @@
-// Package standin is an offline stand-in for the hashicorp/aws provider: it
+// Package provider is an offline stand-in for the hashicorp/aws provider: it
 // serves the real provider's schema (package awsschema) over the plugin
 // protocol 5, so that Terraform itself validates configurations, and plans
 // without calling AWS.
@@ -23,7 +23,7 @@
 // What it cannot check: the provider's own value validations (ARN formats,
 // enumerations, ranges, conflicting arguments), its plan-time defaults and
 // diffs, and anything the AWS API would reject.
-package standin
+package provider
 
 import (
 	"context"
@@ -34,7 +34,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
-	"github.com/s3archivefs/s3archivefs/test/terraform/internal/awsschema"
+	"github.com/s3archivefs/s3archivefs/test/terraform/standin/internal/awsschema"
 )
 
 // Address is the provider source address the stand-in answers for.
