@@ -81,7 +81,7 @@ func readFull(f *os.File, b []byte, off int64) error {
 // smallSpan is the largest page-aligned span read with one pread into a
 // scratch buffer; larger reads go straight into the caller's buffer with
 // the partial pages at their edges read apart.
-const smallSpan = 32 << 10
+const smallSpan = 8 << 10
 
 var scratch = sync.Pool{New: func() any { b := make([]byte, smallSpan); return &b }}
 

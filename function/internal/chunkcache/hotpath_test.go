@@ -198,3 +198,29 @@ func TestObjectsPruned(t *testing.T) {
 		t.Error("a held View was replaced")
 	}
 }
+
+// TestKeptFileUnreadableReopened: a kept file that can no longer be read
+// (on NFS, ESTALE once another client removed it; here, its descriptor
+// closed under it) is dropped and the path opened again: the read is a
+// hit, not a fetch, and nothing is counted damaged.
+func TestKeptFileUnreadableReopened(t *testing.T) {
+	const chunk = 4096
+	e := newEnv(t, s3test.Options{}, 8*chunk)
+	c := newCache(t, Config{Dir: t.TempDir()})
+	o := e.object(c, chunk)
+	checkRead(t, o.ReaderAt(context.Background()), e.data, 0, int64(len(e.data)))
+	c.bg.Wait()
+	checkRead(t, o.ReaderAt(context.Background()), e.data, 0, int64(len(e.data)))
+	c.handles.mu.Lock()
+	for _, oc := range c.handles.byPath {
+		oc.f.Close()
+	}
+	c.handles.mu.Unlock()
+	e.s.ResetStats()
+	ctx, st := counted()
+	checkRead(t, o.ReaderAt(ctx), e.data, 0, int64(len(e.data)))
+	if st.CacheHits.Load() != 8 || st.CacheCorrupt.Load() != 0 || e.s.Stats().Total() != 0 {
+		t.Errorf("%d hits, %d damaged, %d requests; want 8 hits, none damaged, no request",
+			st.CacheHits.Load(), st.CacheCorrupt.Load(), e.s.Stats().Total())
+	}
+}
