@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,13 +55,8 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	bootstrap = filepath.Join(dir, "bootstrap")
-	// Exactly how the Makefile packages the Lambda artifact, for this
-	// machine's architecture.
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", bootstrap, "./function/cmd/bootstrap")
-	cmd.Dir = filepath.Join("..", "..")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: building the function: %v\n%s", err, out)
+	if err := olaplocal.BuildBootstrap(bootstrap); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
 	return m.Run()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -54,11 +53,8 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	bootstrap = filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", bootstrap, "./function/cmd/bootstrap")
-	cmd.Dir = filepath.Join("..", "..")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "fault: building the function: %v\n%s", err, out)
+	if err := olaplocal.BuildBootstrap(bootstrap); err != nil {
+		fmt.Fprintln(os.Stderr, "fault:", err)
 		return 1
 	}
 	return m.Run()

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -83,4 +87,21 @@ func (h HandlerFunc) Invoke(ctx context.Context, inv Invocation) ([]byte, error)
 		}
 		return nil, &FunctionError{Type: "Sandbox.Timedout", Message: fmt.Sprintf("Task timed out after %.2f seconds", timeout.Seconds()), Timeout: true}
 	}
+}
+
+// BuildBootstrap compiles the function's bootstrap for this machine into
+// out, as the Makefile packages it (no cgo, lambda.norpc), from the module
+// that holds the current directory.
+func BuildBootstrap(out string) error {
+	root, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("olaplocal: go env GOMOD: %w", err)
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", out, "./function/cmd/bootstrap")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("olaplocal: building the function: %w\n%s", err, msg)
+	}
+	return nil
 }
