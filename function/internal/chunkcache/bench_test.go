@@ -18,9 +18,31 @@ import (
 // do not run into the next iteration's timing.
 func closeCache(c *Cache) { c.Close() }
 
+// alternate runs op in alternating batches of its two modes within one
+// run and reports each mode's time per op and their ratio; op returns the
+// time of what it measures (its setup excluded).
+func alternate(b *testing.B, names [2]string, op func(mode int) time.Duration) {
+	const batch = 64
+	var took [2]time.Duration
+	var ops [2]int
+	for i := 0; b.Loop(); i++ {
+		mode := (i / batch) % 2
+		took[mode] += op(mode)
+		ops[mode]++
+	}
+	if ops[0] == 0 || ops[1] == 0 {
+		return
+	}
+	per := [2]float64{}
+	for m := range per {
+		per[m] = float64(took[m].Nanoseconds()) / float64(ops[m])
+		b.ReportMetric(per[m], "ns/op-"+names[m])
+	}
+	b.ReportMetric(per[0]/per[1], names[0]+"/"+names[1])
+}
+
 // BenchmarkWarmChecksum measures warm reads from cached 128 KiB chunks
-// (files kept open) with and without the checksum check, alternating in
-// batches within one run, and reports both and their ratio.
+// (files kept open) with and without the checksum check.
 func BenchmarkWarmChecksum(b *testing.B) {
 	const size = 4 << 20
 	e := newEnv(b, s3test.Options{}, size)
@@ -31,39 +53,54 @@ func BenchmarkWarmChecksum(b *testing.B) {
 	checkRead(b, r, e.data, 0, size) // opens every chunk's file
 	for _, n := range []int{4 << 10, 64 << 10, 128 << 10} {
 		b.Run(fmt.Sprintf("read=%dKiB", n>>10), func(b *testing.B) {
-			const batch = 64
 			buf := make([]byte, n)
 			rng := rand.New(rand.NewPCG(3, 4))
-			var took [2]time.Duration // [checksum, none]
-			var reads [2]int
-			mode, start := 0, time.Now()
 			b.SetBytes(int64(n))
-			i := 0
-			for b.Loop() {
-				if i%batch == 0 {
-					took[mode] += time.Since(start)
-					mode = (i / batch) % 2
-					c.skipVerify = mode == 1
-					start = time.Now()
-				}
+			alternate(b, [2]string{"checksum", "none"}, func(mode int) time.Duration {
+				c.skipVerify = mode == 1
+				start := time.Now()
 				if _, err := r.ReadAt(buf, rng.Int64N(size-int64(n))); err != nil {
 					b.Fatal(err)
 				}
-				reads[mode]++
-				i++
-			}
-			took[mode] += time.Since(start)
+				return time.Since(start)
+			})
 			c.skipVerify = false
-			if reads[0] == 0 || reads[1] == 0 {
-				return
-			}
-			with := float64(took[0].Nanoseconds()) / float64(reads[0])
-			without := float64(took[1].Nanoseconds()) / float64(reads[1])
-			b.ReportMetric(with, "ns/read-checksum")
-			b.ReportMetric(without, "ns/read-none")
-			b.ReportMetric(with/without, "checksum/none")
 		})
 	}
+}
+
+// BenchmarkSharedWarmCache measures the first reads of a process on a
+// cache another process filled (EFS shared by Lambda instances): 4 KiB
+// from each of 8 chunks, against the same reads in the process that holds
+// their files open.
+func BenchmarkSharedWarmCache(b *testing.B) {
+	const chunk, chunks = 128 << 10, 8
+	e := newEnv(b, s3test.Options{}, chunks*chunk)
+	dir := b.TempDir()
+	warm := newCache(b, Config{Dir: dir})
+	wr := e.object(warm, chunk).ReaderAt(context.Background())
+	checkRead(b, wr, e.data, 0, chunks*chunk)
+	warm.bg.Wait()
+	checkRead(b, wr, e.data, 0, chunks*chunk)
+	buf := make([]byte, 4096)
+	alternate(b, [2]string{"new-process", "warm-process"}, func(mode int) time.Duration {
+		r := wr
+		if mode == 0 {
+			c, err := New(Config{Dir: dir})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			r = e.object(c, chunk).ReaderAt(context.Background())
+		}
+		start := time.Now()
+		for i := range int64(chunks) {
+			if _, err := r.ReadAt(buf, i*chunk+1000); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	})
 }
 
 // prefill leaves n chunk files of another layout and other objects in

@@ -135,8 +135,8 @@ type Cache struct {
 	hooks struct{ write, scan func() }
 
 	mu sync.Mutex
-	// objects maps each identity to its Object while something holds it:
-	// an entry goes once its Object is collected.
+	// objects maps each identity to its View while something holds it:
+	// an entry goes once its View is collected.
 	objects map[objectKey]weak.Pointer[View]
 
 	// bg tracks fetches, background writes and scans, for Close.
@@ -271,13 +271,13 @@ func (c *Cache) View(id Identity, size, chunkSize int64, f Fetcher) *View {
 		flights: map[int64]*flight{},
 	}
 	c.objects[k] = weak.Make(o)
-	runtime.AddCleanup(o, c.forgetObject, k)
+	runtime.AddCleanup(o, c.forgetView, k)
 	return o
 }
 
-// forgetObject drops the entry of a collected Object (unless the identity
+// forgetView drops the entry of a collected View (unless the identity
 // has a new one already).
-func (c *Cache) forgetObject(k objectKey) {
+func (c *Cache) forgetView(k objectKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.objects[k].Value() == nil {

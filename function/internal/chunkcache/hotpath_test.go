@@ -172,7 +172,7 @@ func TestKeptFilesBounded(t *testing.T) {
 	}
 }
 
-// TestObjectsPruned: an Object nobody holds leaves Cache.objects once
+// TestObjectsPruned: a View nobody holds leaves Cache.objects once
 // collected; one still held is returned again.
 func TestObjectsPruned(t *testing.T) {
 	c := newCache(t, Config{Dir: t.TempDir()})
