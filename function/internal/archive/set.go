@@ -118,6 +118,9 @@ func (s *Set) evict(el *list.Element) {
 // the slot is dropped so the next request tries again.
 func (s *Set) fill(ctx context.Context, sl *slot) {
 	a, err := s.open(ctx, sl.ref)
+	if err != nil && ctx.Err() == nil {
+		err = loggedError{err}
+	}
 	sl.archive, sl.err, sl.checked = a, err, s.now()
 	close(sl.ready)
 	switch {
@@ -132,6 +135,14 @@ func (s *Set) fill(ctx context.Context, sl *slot) {
 		s.drop(sl)
 	}
 }
+
+// ErrLogged marks a failed open the Set has logged, with the archive and
+// the cause: a request log may leave the cause out.
+var ErrLogged = errors.New("archive open failure, logged at open")
+
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() []error { return []error{e.error, ErrLogged} }
 
 // permanent reports whether opening again would fail the same way.
 func permanent(err error) bool {

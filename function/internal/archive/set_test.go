@@ -92,8 +92,8 @@ func TestOpenFailures(t *testing.T) {
 			ref := archive.Ref{Bucket: bucket, Key: tc.key}
 			srv.ResetStats()
 			for i := range 3 {
-				if _, err := set.Get(ctx, ref); !errors.Is(err, tc.want) {
-					t.Fatalf("Get %d: %v, want %v", i, err, tc.want)
+				if _, err := set.Get(ctx, ref); !errors.Is(err, tc.want) || !errors.Is(err, archive.ErrLogged) {
+					t.Fatalf("Get %d: %v, want %v, marked ErrLogged", i, err, tc.want)
 				}
 			}
 			if n := srv.Stats().Total(); n > 2 {
