@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/s3archivefs/s3archivefs/function/internal/archive"
 	"github.com/s3archivefs/s3archivefs/function/internal/s3src"
+	"github.com/s3archivefs/s3archivefs/function/internal/squash"
+	"github.com/s3archivefs/s3archivefs/test/fixture"
 	"github.com/s3archivefs/s3archivefs/test/s3test"
 )
 
@@ -127,4 +131,71 @@ func TestOpenFailures(t *testing.T) {
 			t.Error("a transient failure was remembered")
 		}
 	})
+}
+
+// TestSetEvictsUnderLoad: many readers over more archives than the Set
+// keeps open, under a budget smaller than their tails: archives are closed
+// while requests still read them, and every byte read is still right (run
+// with -race).
+func TestSetEvictsUnderLoad(t *testing.T) {
+	path, src := fixture.Build(t, fixture.Small)
+	srv := s3test.StartT(t, s3test.Options{})
+	ctx := context.Background()
+	if err := srv.CreateBucket(ctx, bucket); err != nil {
+		t.Fatal(err)
+	}
+	const archives = 12
+	for i := range archives {
+		if err := srv.PutFile(ctx, bucket, fmt.Sprintf("a%02d.sqfs", i), path, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := []string{"hello.txt", "docs/readme.md", "docs/notes.txt", "bin/blob.bin"}
+	want := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[f] = b
+	}
+	o := newStack(t, srv, t.TempDir())
+	budget := squash.NewBudget(1 << 20) // less than four archives' tails
+	o.Squash.Budget = budget
+	set := &archive.Set{Opener: o, Max: 4, Revalidate: time.Hour}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				ref := archive.Ref{Bucket: bucket, Key: fmt.Sprintf("a%02d.sqfs", (g*7+i)%archives)}
+				a, err := set.Get(ctx, ref)
+				if err != nil {
+					errs <- err
+					return
+				}
+				name := files[(g+i)%len(files)]
+				f, err := a.Image(ctx).Open(name)
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, err := io.ReadAll(io.NewSectionReader(f, 0, f.Size()))
+				if err != nil || !bytes.Equal(got, want[name]) {
+					errs <- fmt.Errorf("%s %s: err %v, equal %v", ref, name, err, bytes.Equal(got, want[name]))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if p := budget.Pinned(); p > budget.Max() {
+		t.Errorf("open archives pin %d bytes after the run, over the budget of %d", p, budget.Max())
+	}
 }
