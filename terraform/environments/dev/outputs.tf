@@ -52,3 +52,8 @@ output "cli_examples" {
   description = "Ready-to-paste AWS CLI commands."
   value       = module.s3archivefs.cli_examples
 }
+
+output "ecr_repository_url" {
+  description = "Where `make image-push` pushes, or null."
+  value       = module.s3archivefs.ecr_repository_url
+}

@@ -20,9 +20,14 @@ module "s3archivefs" {
   bucket_kms_key_arns   = var.bucket_kms_key_arns
   manage_bucket_policy  = var.manage_bucket_policy
 
-  architecture      = "arm64"
-  function_zip_path = "${local.dist}/function-arm64.zip"
-  layer_zip_path    = "${local.dist}/layer-arm64.zip"
+  architecture = "arm64"
+  # Zip (with the libsquashfs layer) or the container image: a value in
+  # terraform.tfvars, see terraform/README.md "Deploy as a container image".
+  package_type          = var.package_type
+  function_zip_path     = var.package_type == "Zip" ? "${local.dist}/function-arm64.zip" : null
+  layer_zip_path        = var.package_type == "Zip" ? "${local.dist}/layer-arm64.zip" : null
+  image_uri             = var.image_uri
+  create_ecr_repository = var.create_ecr_repository
 
   enable_vpc       = true
   vpc_cidr         = "10.42.0.0/16"

@@ -69,3 +69,21 @@ variable "manage_bucket_policy" {
   description = "Write bucket_name's policy delegating access control to its access points. It REPLACES any existing bucket policy, and `terraform destroy` deletes the bucket's whole policy: leave false if the bucket has one (see modules/access-points)."
   default     = false
 }
+
+variable "package_type" {
+  type        = string
+  description = "\"Zip\" (dist/function-arm64.zip and the libsquashfs layer) or \"Image\" (image_uri)."
+  default     = "Zip"
+}
+
+variable "image_uri" {
+  type        = string
+  description = "With package_type = \"Image\": the pushed image, by digest (<account>.dkr.ecr.<region>.amazonaws.com/s3archivefs-<env>@sha256:<digest>)."
+  default     = null
+}
+
+variable "create_ecr_repository" {
+  type        = bool
+  description = "Create the ECR repository s3archivefs-<env> to push the image to (needed before the first image deploy)."
+  default     = false
+}

@@ -12,8 +12,9 @@ locals {
 
   log_group_name = "/aws/lambda/${var.name}"
 
-  in_vpc  = length(var.subnet_ids) > 0
-  use_efs = var.enable_efs
+  in_vpc   = length(var.subnet_ids) > 0
+  use_efs  = var.enable_efs
+  is_image = var.package_type == "Image"
 
   # ---- The VMAP: normalised, sorted, rendered ------------------------------
   # Prefixes lose leading/trailing '/', so "a/b/" and "/a/b" are one prefix
@@ -32,8 +33,10 @@ locals {
     S3ARCHIVEFS_CACHE_CHUNK_SIZE    = tostring(var.cache_chunk_size)
     S3ARCHIVEFS_CACHE_MAX_BYTES     = tostring(var.cache_max_bytes)
     S3ARCHIVEFS_REVALIDATE_INTERVAL = var.revalidate_interval
-    S3ARCHIVEFS_ENGINE              = length(var.layer_arns) > 0 ? "native" : "go"
-    S3ARCHIVEFS_LOG_LEVEL           = var.log_level
+    # An image carries the layer's libraries in /opt/lib; a zip has them
+    # only with the layer.
+    S3ARCHIVEFS_ENGINE    = local.is_image || length(var.layer_arns) > 0 ? "native" : "go"
+    S3ARCHIVEFS_LOG_LEVEL = var.log_level
   }
 
   # Lambda refuses environments over 4 KB (4096 bytes). The size is taken
@@ -304,17 +307,22 @@ resource "aws_vpc_security_group_egress_rule" "nfs" {
 # cost and xray:Put* grants on "*".
 #tfsec:ignore:aws-lambda-enable-tracing
 resource "aws_lambda_function" "this" {
-  function_name    = var.name
-  description      = "s3archivefs: files inside squashfs archives in S3, served through S3 Object Lambda"
-  role             = aws_iam_role.this.arn
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = [var.architecture]
-  filename         = var.zip_path
-  source_code_hash = filebase64sha256(var.zip_path)
-  memory_size      = var.memory_size
-  timeout          = var.timeout
-  layers           = var.layer_arns
+  function_name = var.name
+  description   = "s3archivefs: files inside squashfs archives in S3, served through S3 Object Lambda"
+  role          = aws_iam_role.this.arn
+  architectures = [var.architecture]
+  memory_size   = var.memory_size
+  timeout       = var.timeout
+
+  # A zip runs on provided.al2023 with the layer; an image brings its own
+  # runtime (the bootstrap is its ENTRYPOINT) and cannot take layers.
+  package_type     = var.package_type
+  image_uri        = local.is_image ? var.image_uri : null
+  runtime          = local.is_image ? null : "provided.al2023"
+  handler          = local.is_image ? null : "bootstrap"
+  filename         = local.is_image ? null : var.zip_path
+  source_code_hash = local.is_image ? null : try(filebase64sha256(var.zip_path), null)
+  layers           = local.is_image ? [] : var.layer_arns
 
   reserved_concurrent_executions = var.reserved_concurrency != null ? var.reserved_concurrency : -1
 
@@ -355,6 +363,10 @@ resource "aws_lambda_function" "this" {
   }
 
   lifecycle {
+    precondition {
+      condition     = local.is_image ? var.image_uri != null && length(var.layer_arns) == 0 : var.zip_path != null
+      error_message = "package_type = \"${var.package_type}\": an image needs image_uri and takes no layer (its /opt/lib holds the libraries); a zip needs zip_path."
+    }
     precondition {
       condition     = var.reserved_concurrency == null || try(var.reserved_concurrency <= data.aws_servicequotas_service_quota.concurrency[0].value - 100, false)
       error_message = "reserved_concurrency = ${coalesce(var.reserved_concurrency, 0)} needs an account concurrency limit of at least ${coalesce(var.reserved_concurrency, 0) + 100} (Lambda keeps 100 unreserved), but this account's limit is ${try(data.aws_servicequotas_service_quota.concurrency[0].value, "unknown")}. Lower reserved_concurrency or ask AWS to raise the quota \"Concurrent executions\" (L-B99A9384)."

@@ -8,13 +8,36 @@ variable "name" {
   }
 }
 
-variable "zip_path" {
+variable "package_type" {
   type        = string
-  description = "Path of the function zip built by `make package` (dist/function-<arch>.zip, holding the `bootstrap` executable). Its sha256 is the source_code_hash, so an unchanged build deploys nothing."
+  description = "\"Zip\": deploy zip_path (with the libsquashfs layer in layer_arns, if any). \"Image\": deploy the container image image_uri, whose /opt/lib already holds the layer's libraries; no layer, handler or runtime is attached."
+  default     = "Zip"
 
   validation {
-    condition     = fileexists(var.zip_path)
+    condition     = contains(["Zip", "Image"], var.package_type)
+    error_message = "package_type must be \"Zip\" or \"Image\"."
+  }
+}
+
+variable "zip_path" {
+  type        = string
+  description = "Path of the function zip built by `make package` (dist/function-<arch>.zip, holding the `bootstrap` executable); package_type = \"Zip\" only. Its sha256 is the source_code_hash, so an unchanged build deploys nothing."
+  default     = null
+
+  validation {
+    condition     = var.zip_path == null || try(fileexists(var.zip_path), false)
     error_message = "zip_path names no file: build the function first with `make package` (it writes dist/function-<arch>.zip)."
+  }
+}
+
+variable "image_uri" {
+  type        = string
+  description = "The image to deploy with package_type = \"Image\": an ECR image in this account and region, by digest (<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<digest>, preferred: it names one image forever) or by tag."
+  default     = null
+
+  validation {
+    condition     = var.image_uri == null || can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9]+(?:[._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$", var.image_uri))
+    error_message = "image_uri must be an ECR image: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex digits> (or :<tag>)."
   }
 }
 

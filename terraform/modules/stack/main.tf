@@ -41,9 +41,17 @@ module "efs" {
   transition_to_ia         = var.efs_transition_to_ia
 }
 
+module "ecr" {
+  source = "../ecr"
+  count  = var.create_ecr_repository ? 1 : 0
+
+  name = var.name
+}
+
+# An image carries the layer's libraries in /opt/lib: no layer version then.
 module "layer" {
   source = "../layer"
-  count  = var.layer_zip_path != null ? 1 : 0
+  count  = var.layer_zip_path != null && var.package_type == "Zip" ? 1 : 0
 
   name         = "${var.name}-libsquashfs-${var.architecture}"
   zip_path     = var.layer_zip_path
@@ -54,7 +62,9 @@ module "function" {
   source = "../function"
 
   name                 = var.name
+  package_type         = var.package_type
   zip_path             = var.function_zip_path
+  image_uri            = var.image_uri
   architecture         = var.architecture
   memory_size          = var.memory_size
   timeout              = var.timeout
@@ -70,7 +80,7 @@ module "function" {
   cache_chunk_size    = var.cache_chunk_size
   cache_max_bytes     = var.cache_max_bytes
   revalidate_interval = var.revalidate_interval
-  layer_arns          = var.layer_zip_path != null ? [module.layer[0].arn] : []
+  layer_arns          = module.layer[*].arn
 
   object_lambda_access_point_name = var.name
   supporting_access_point_arn     = module.access_points.supporting_access_point_arn

@@ -25,7 +25,7 @@ output "function_log_group" {
 
 output "layer_arn" {
   description = "ARN of the libsquashfs layer version attached, or null (pure Go engine)."
-  value       = var.layer_zip_path != null ? module.layer[0].arn : null
+  value       = one(module.layer[*].arn)
 }
 
 output "efs_file_system_id" {
@@ -74,4 +74,9 @@ output "cli_examples" {
     get_range   = "aws s3api get-object --bucket ${module.access_points.object_lambda_access_point_arn} --key '${local.example_prefix}/PATH/IN/ARCHIVE' --range bytes=0-1023 /dev/stdout"
     logs        = "aws logs tail ${module.function.log_group_name} --follow --format short"
   }
+}
+
+output "ecr_repository_url" {
+  description = "Where to push the image (`make image-push`), or null when create_ecr_repository is false."
+  value       = one(module.ecr[*].repository_url)
 }

@@ -75,9 +75,33 @@ variable "architecture" {
   default     = "arm64"
 }
 
+variable "package_type" {
+  type        = string
+  description = "How the function is deployed: \"Zip\" (function_zip_path, with the layer from layer_zip_path) or \"Image\" (image_uri, the container image from `make image`; no layer)."
+  default     = "Zip"
+
+  validation {
+    condition     = contains(["Zip", "Image"], var.package_type)
+    error_message = "package_type must be \"Zip\" or \"Image\"."
+  }
+}
+
 variable "function_zip_path" {
   type        = string
-  description = "Path of the function zip (`make package` writes dist/function-<arch>.zip)."
+  description = "Path of the function zip (`make package` writes dist/function-<arch>.zip); package_type = \"Zip\"."
+  default     = null
+}
+
+variable "image_uri" {
+  type        = string
+  description = "The function's container image (package_type = \"Image\"), by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest>."
+  default     = null
+}
+
+variable "create_ecr_repository" {
+  type        = bool
+  description = "Create the ECR repository <name> (immutable tags, scan on push, lifecycle policy) to push the image to. Create it before the first image deploy: apply with it true, `make image-push`, then set image_uri and package_type = \"Image\"."
+  default     = false
 }
 
 variable "layer_zip_path" {

@@ -104,6 +104,10 @@ var mutations = []mutation{
 	misspelled("data_aws_availability_zones", "state"),
 	missing("aws_efs_file_system_policy", "file_system_id", `file_system_id = "fs-0123456789abcdef0"`),
 	misspelled("aws_sns_topic", "kms_master_key_id"),
+	blockAsArgument("aws_ecr_repository", "image_scanning_configuration"),
+	misspelled("aws_ecr_repository", "image_tag_mutability"),
+	missing("aws_ecr_lifecycle_policy", "repository", `repository = "s3archivefs-conformance"`),
+	missing("aws_ecr_repository_policy", "repository", `repository = "s3archivefs-conformance"`),
 	missing("data_aws_servicequotas_service_quota", "service_code", `service_code = "lambda"`),
 	missing("data_aws_iam_policy_document", "test", `test     = "StringEquals"`),
 }

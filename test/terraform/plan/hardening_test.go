@@ -469,3 +469,23 @@ func checkAlarmsNotify(t *testing.T, p *planned) {
 		t.Error("no alarms planned")
 	}
 }
+
+// planFails plans an environment that is expected to fail; it returns the
+// output (with the error's text) and the error.
+func planFails(t *testing.T, env *tfenv.Env, name string, vars map[string]any) (string, error) {
+	t.Helper()
+	dir := filepath.Join(env.Stack(t), "environments", name)
+	tfenv.LocalBackend(t, dir)
+	opts := &terraform.Options{TerraformBinary: env.Terraform, TerraformDir: dir, EnvVars: env.Vars(), Vars: vars, NoColor: true, Logger: logger.Discard}
+	out, err := terraform.InitAndPlanE(t, opts)
+	if err != nil {
+		out += " " + err.Error()
+	}
+	return out, err
+}
+
+// contains reports whether out holds want, line breaks and indentation
+// aside (Terraform wraps its messages).
+func contains(out, want string) bool {
+	return strings.Contains(strings.Join(strings.Fields(out), " "), want)
+}

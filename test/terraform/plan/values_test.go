@@ -26,6 +26,7 @@ import (
 	"testing"
 
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	efstypes "github.com/aws/aws-sdk-go-v2/service/efs/types"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -255,6 +256,43 @@ func checks() []valueCheck {
 		name("aws_cloudwatch_dashboard", "dashboard_name", 255, `^[A-Za-z0-9_-]+$`),
 		name("aws_sns_topic", "name", 256, `^[A-Za-z0-9_-]+$`),
 
+		enum("aws_ecr_repository", "image_tag_mutability", ecrtypes.ImageTagMutability("").Values(), "READ_ONLY"),
+		enum("aws_ecr_repository", "encryption_configuration.encryption_type", ecrtypes.EncryptionType("").Values(), "SSE"),
+		name("aws_ecr_repository", "name", 256, `^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`),
+		policyAttr("aws_ecr_repository_policy", "policy"),
+		{typ: "aws_ecr_lifecycle_policy", rule: "rules: tagStatus in the SDK's TagStatus, countType and action known", check: func(r res) error {
+			js, ok := r.str("policy")
+			if !ok {
+				return nil
+			}
+			var doc struct {
+				Rules []struct {
+					RulePriority int `json:"rulePriority"`
+					Selection    struct {
+						TagStatus string `json:"tagStatus"`
+						CountType string `json:"countType"`
+					} `json:"selection"`
+					Action struct {
+						Type string `json:"type"`
+					} `json:"action"`
+				} `json:"rules"`
+			}
+			if err := json.Unmarshal([]byte(js), &doc); err != nil || len(doc.Rules) == 0 {
+				return fmt.Errorf("lifecycle policy is not a list of rules: %v", err)
+			}
+			for _, rule := range doc.Rules {
+				// The policy JSON spells the API's TAGGED/UNTAGGED/ANY in lower case.
+				if !slices.Contains(ecrtypes.TagStatus("").Values(), ecrtypes.TagStatus(strings.ToUpper(rule.Selection.TagStatus))) ||
+					!slices.Contains([]string{"imageCountMoreThan", "sinceImagePushed"}, rule.Selection.CountType) ||
+					rule.Action.Type != "expire" || rule.RulePriority < 1 {
+					return fmt.Errorf("rule %+v: tagStatus %q, countType %q, action %q", rule, rule.Selection.TagStatus, rule.Selection.CountType, rule.Action.Type)
+				}
+			}
+			return nil
+		}, mutate: func(a map[string]any) {
+			a["policy"] = `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"all","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}`
+		}},
+
 		enum("aws_efs_file_system", "throughput_mode", efstypes.ThroughputMode("").Values(), "burst"),
 		enum("aws_efs_file_system", "performance_mode", efstypes.PerformanceMode("").Values(), "fast"),
 		enum("aws_efs_file_system", "lifecycle_policy.transition_to_ia", efstypes.TransitionToIARules("").Values(), "AFTER_2_DAYS"),
@@ -414,9 +452,9 @@ func valuePlans(t *testing.T) ([]res, *iamData) {
 	for _, pe := range []struct {
 		name string
 		vars map[string]any
-	}{{"dev", map[string]any{"prefix_vmap": devVMAP}}, {"dev", extFileVars()}, {"prod", nil}} {
+	}{{"dev", map[string]any{"prefix_vmap": devVMAP}}, {"dev", extFileVars()}, {"prod", nil}, {"dev", imageVars()}} {
 		p := planEnvironment(t, env, pe.name, pe.vars)
-		prefix := pe.name + fmt.Sprintf("(%d)", len(pe.vars)) + ":"
+		prefix := fmt.Sprintf("%s(%d vars):", pe.name, len(pe.vars))
 		addrs := make([]string, 0, len(p.plan.ResourcePlannedValuesMap))
 		for a := range p.plan.ResourcePlannedValuesMap {
 			addrs = append(addrs, a)
