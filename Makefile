@@ -56,14 +56,14 @@ layer: $(DIST)/layer-$(ARCH).zip ## the libsquashfs layer zip for ARCH=arm64|x86
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
-export VERSION REVISION SOURCE_DATE_EPOCH
 
 $(DIST)/s3archivefs-%: FORCE
 	GOOS=linux GOARCH=$(call goarch,$*) $(GO_BUILD) -o $@ ./function/cmd/s3archivefs
 
 .PHONY: image image-push
 image: $(DIST)/function-$(ARCH).zip $(DIST)/layer-$(ARCH).zip $(DIST)/s3archivefs-$(ARCH) ## OCI image layout dist/image-ARCH: bootstrap, CLI, /opt/lib from the layer zip (no Docker)
-	bash image/build.sh $(ARCH) $(DIST)/layer-$(ARCH).zip $(DIST)/bootstrap-$(ARCH)/bootstrap $(DIST)/s3archivefs-$(ARCH) $(DIST)/image-$(ARCH)
+	VERSION='$(VERSION)' REVISION='$(REVISION)' SOURCE_DATE_EPOCH='$(SOURCE_DATE_EPOCH)' \
+		bash image/build.sh $(ARCH) $(DIST)/layer-$(ARCH).zip $(DIST)/bootstrap-$(ARCH)/bootstrap $(DIST)/s3archivefs-$(ARCH) $(DIST)/image-$(ARCH)
 
 # ECR_REPO=<account>.dkr.ecr.<region>.amazonaws.com/<name>; the tag is
 # VERSION-ARCH (ECR's immutable tags refuse a second push of a tag).
