@@ -81,6 +81,9 @@ func TestSharedCache(t *testing.T) {
 	s := w.start(t, 4, "")
 	tl := run(t.Context(), s.client, 640, 32, w.draw(3))
 	t.Logf("4 processes, 32 clients: %s", tl)
+	if n := s.events.count(`"msg":"function process started"`); n != 4 {
+		t.Errorf("%d function processes started, want 4 sharing the cache", n)
+	}
 	if tl.wrong != 0 || tl.ok != tl.gets {
 		t.Errorf("%s, e.g. %v: want every GET good", tl, tl.examples)
 	}

@@ -1,10 +1,12 @@
 package fault
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -124,6 +126,25 @@ type stack struct {
 	client   *s3.Client
 	cacheDir string
 	logPath  string
+	events   *lockedBuffer // the endpoint's own log (process starts and stops)
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) count(s string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Count(b.buf.String(), s)
 }
 
 // start runs the endpoint with up to instances function processes on
@@ -143,8 +164,10 @@ func (w *world) start(t *testing.T, instances int, cacheDir string, vars ...stri
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logFile.Close() })
+	events := &lockedBuffer{}
 	ep, err := olaplocal.StartServer(olaplocal.ServerConfig{
-		Addr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewJSONHandler(events, nil)),
+		Addr:   "127.0.0.1:0",
 		Endpoint: olaplocal.Config{Bucket: bucket, Upstream: olaplocal.Upstream{
 			Endpoint: w.s3.Endpoint(), Bucket: supportingBucket,
 			AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey}},
@@ -162,7 +185,7 @@ func (w *world) start(t *testing.T, instances int, cacheDir string, vars ...stri
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ep.Close() })
-	s := &stack{url: ep.URL(), cacheDir: cacheDir, logPath: logPath, client: newClient(ep.URL())}
+	s := &stack{url: ep.URL(), cacheDir: cacheDir, logPath: logPath, client: newClient(ep.URL()), events: events}
 	t.Cleanup(func() {
 		if t.Failed() {
 			if b, err := os.ReadFile(logPath); err == nil {
