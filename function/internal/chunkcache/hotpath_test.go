@@ -224,3 +224,35 @@ func TestKeptFileUnreadableReopened(t *testing.T) {
 			st.CacheHits.Load(), st.CacheCorrupt.Load(), e.s.Stats().Total())
 	}
 }
+
+// TestStoreServedBeforeWritten: chunks handed to Store (the tail an
+// archive's open fetched) are hits at once, while their writes are
+// blocked, and on disk once the writes run.
+func TestStoreServedBeforeWritten(t *testing.T) {
+	const chunk = 4096
+	e := newEnv(t, s3test.Options{}, 8*chunk)
+	c := newCache(t, Config{Dir: t.TempDir()})
+	unblock := make(chan struct{})
+	c.hooks.write = func() { <-unblock }
+	o := e.object(c, chunk)
+	done := make(chan error, 1)
+	go func() { done <- o.Store(4*chunk, e.data[4*chunk:]) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Store waits for its writes")
+	}
+	ctx, st := counted()
+	checkRead(t, o.ReaderAt(ctx), e.data, 4*chunk, 4*chunk)
+	if st.CacheHits.Load() != 4 || e.s.Stats().Total() != 0 {
+		t.Errorf("%d hits, %d requests; want 4 hits, no request", st.CacheHits.Load(), e.s.Stats().Total())
+	}
+	close(unblock)
+	c.bg.Wait()
+	if n := len(files(t, c.root)); n != 4 {
+		t.Errorf("%d chunk files, want 4", n)
+	}
+}
