@@ -4,16 +4,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime"
 	"sync"
 )
 
-const (
-	// maxRun bounds the compressed bytes fetched by one ReadAt of the
-	// underlying reader, so a large read is split into runs.
-	maxRun = 8 << 20
-	// readAhead is how many blocks Reader decodes ahead of the consumer.
-	readAhead = 4
-)
+// maxRun bounds the compressed bytes fetched by one ReadAt of the
+// underlying reader, so a large read is split into runs.
+const maxRun = 8 << 20
 
 // File is an open regular file. It is safe for concurrent use.
 type File struct {
@@ -155,7 +152,7 @@ func (f *File) read(p []byte, off int64) error {
 			for j+1 <= dataLast && !blocks[j+1].sparse() && blocks[j+1].start-b.start+blocks[j+1].size <= maxRun {
 				j++
 			}
-			if err := f.readRun(blocks, i, j, copyOut); err != nil {
+			if err := f.readRun(p, off, blocks, i, j); err != nil {
 				return err
 			}
 			i = j + 1
@@ -171,9 +168,13 @@ func (f *File) read(p []byte, off int64) error {
 	return nil
 }
 
-// readRun fetches blocks i..j with one read and decodes each of them.
-func (f *File) readRun(blocks []dataBlock, i, j int64, copyOut func(int64, []byte)) error {
+// readRun fetches blocks i..j with one read and decodes them, up to
+// GOMAXPROCS at a time. A block that lies wholly inside p is decoded
+// straight into it; the others (the first and last of an unaligned read)
+// through a pooled buffer.
+func (f *File) readRun(p []byte, off int64, blocks []dataBlock, i, j int64) error {
 	a := f.a
+	bs := int64(a.info.BlockSize)
 	start := blocks[i].start
 	src := make([]byte, blocks[j].start+blocks[j].size-start)
 	if err := a.readAt(src, start); err != nil {
@@ -181,17 +182,29 @@ func (f *File) readRun(blocks []dataBlock, i, j int64, copyOut func(int64, []byt
 	}
 	decodeOne := func(k int64) error {
 		b := blocks[k]
-		want := int(f.blockLen(k))
-		bp := a.bufs.Get().(*[]byte)
-		defer a.bufs.Put(bp)
-		n, err := a.decode((*bp)[:want], src[b.start-start:b.start-start+b.size], b)
+		want := f.blockLen(k)
+		bstart := k * bs
+		lo, hi := max(off, bstart), min(off+int64(len(p)), bstart+want)
+		var dst []byte
+		if lo == bstart && hi == bstart+want {
+			// The full slice expression keeps a decoder from writing past
+			// this block into its neighbours.
+			dst = p[lo-off : hi-off : hi-off]
+		} else {
+			bp := a.bufs.Get().(*[]byte)
+			defer a.bufs.Put(bp)
+			dst = (*bp)[:want:want]
+		}
+		n, err := a.decode(dst, src[b.start-start:b.start-start+b.size], b)
 		if err != nil {
 			return err
 		}
-		if n != want {
+		if int64(n) != want {
 			return corruptf("block %d of %q: %d bytes, want %d", k, f.entry.Name, n, want)
 		}
-		copyOut(k, (*bp)[:n])
+		if &dst[0] != &p[lo-off] {
+			copy(p[lo-off:hi-off], dst[lo-bstart:hi-bstart])
+		}
 		return nil
 	}
 	if i == j {
@@ -202,7 +215,7 @@ func (f *File) readRun(blocks []dataBlock, i, j int64, copyOut func(int64, []byt
 		errMu sync.Mutex
 		first error
 	)
-	sem := make(chan struct{}, readAhead)
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for k := i; k <= j; k++ {
 		sem <- struct{}{}
 		wg.Go(func() {
@@ -234,72 +247,11 @@ func (f *File) tail() ([]byte, error) {
 	return frag[o : o+n], nil
 }
 
-// Reader streams [off, off+n) of the file (clipped to its size). It reads
-// ahead: while the caller consumes one group of blocks, the next is
-// fetched (one ReadAt) and decompressed concurrently. Memory stays within
-// a few groups of readAhead blocks. Close stops the read-ahead.
+// Reader streams [off, off+n) of the file (clipped to its size), reading
+// and decoding ahead of the caller on up to GOMAXPROCS cores with bounded
+// memory (see stream). Close stops the read-ahead.
 func (f *File) Reader(off, n int64) io.ReadCloser {
 	off = max(off, 0)
 	end := min(off+max(n, 0), f.ino.size)
-	r := &reader{ch: make(chan chunk, 1), done: make(chan struct{})}
-	go r.produce(f, off, end)
-	return r
-}
-
-type chunk struct {
-	data []byte
-	err  error
-}
-
-type reader struct {
-	ch   chan chunk
-	done chan struct{}
-	once sync.Once
-	cur  []byte
-	err  error
-}
-
-func (r *reader) produce(f *File, off, end int64) {
-	defer close(r.ch)
-	group := int64(f.a.info.BlockSize) * readAhead
-	for off < end {
-		// Align groups to blocks so no block is decoded twice.
-		next := min((off/group+1)*group, end)
-		buf := make([]byte, next-off)
-		err := f.read(buf, off)
-		select {
-		case r.ch <- chunk{buf, err}:
-		case <-r.done:
-			return
-		}
-		if err != nil {
-			return
-		}
-		off = next
-	}
-}
-
-func (r *reader) Read(p []byte) (int, error) {
-	for len(r.cur) == 0 {
-		if r.err != nil {
-			return 0, r.err
-		}
-		c, ok := <-r.ch
-		if !ok {
-			r.err = io.EOF
-			continue
-		}
-		r.cur, r.err = c.data, c.err
-		if c.err != nil {
-			r.cur = nil
-		}
-	}
-	n := copy(p, r.cur)
-	r.cur = r.cur[n:]
-	return n, nil
-}
-
-func (r *reader) Close() error {
-	r.once.Do(func() { close(r.done) })
-	return nil
+	return newStream(f, off, end)
 }

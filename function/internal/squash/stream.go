@@ -1,0 +1,339 @@
+package squash
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+const (
+	// maxRunBlocks bounds the blocks one read-ahead fetch covers. The
+	// first fetch of a stream is one block (the first byte waits for one
+	// block only); each next one doubles up to this.
+	maxRunBlocks = 4
+	// minWindow is the fewest decoded blocks a stream holds ahead of its
+	// consumer: two fetches' worth, so one is decoded while the next is
+	// read.
+	minWindow = 2 * maxRunBlocks
+)
+
+// piece is one block of a stream (or the file's tail), decoded by a
+// worker; done is closed once data or err is set.
+type piece struct {
+	done chan struct{}
+	data []byte  // the bytes to deliver
+	buf  *[]byte // the pooled buffer data lies in, nil if not pooled
+	err  error
+}
+
+// run is the compressed bytes of adjacent blocks fetched with one ReadAt,
+// shared by the workers decoding them: the last one returns it.
+type run struct {
+	start int64 // archive offset of src[0]
+	src   []byte
+	refs  atomic.Int32
+}
+
+// stream delivers [off, end) of a file in order while it reads and
+// decodes ahead: a producer goroutine fetches runs of blocks, a pool of at
+// most GOMAXPROCS workers decodes them into pooled block buffers, and the
+// queue of pieces in file order, bounded by the window, bounds memory:
+// window decoded blocks plus two runs of compressed bytes, whatever the
+// archive claims. Close stops the producer and waits for it and the
+// workers, so an early Close leaves no goroutine behind.
+type stream struct {
+	f     *File
+	queue chan *piece
+	stop  chan struct{}
+	once  sync.Once
+	wg    sync.WaitGroup // the producer and the workers
+	fail  atomic.Bool    // a worker failed: stop producing
+
+	runs sync.Pool // of *[]byte, compressed run buffers
+
+	cur  *piece
+	rest []byte
+	err  error
+}
+
+func newStream(f *File, off, end int64) *stream {
+	workers := runtime.GOMAXPROCS(0)
+	s := &stream{
+		f:     f,
+		queue: make(chan *piece, max(minWindow, 2*workers)),
+		stop:  make(chan struct{}),
+	}
+	s.wg.Add(1)
+	go s.produce(off, end, workers)
+	return s
+}
+
+// push queues p, unless the stream is closed.
+func (s *stream) push(p *piece) bool {
+	select {
+	case s.queue <- p:
+		return true
+	case <-s.stop:
+		return false
+	}
+}
+
+// pushErr queues a failed piece.
+func (s *stream) pushErr(err error) {
+	p := &piece{done: make(chan struct{}), err: err}
+	close(p.done)
+	s.push(p)
+}
+
+func (s *stream) produce(off, end int64, workers int) {
+	defer s.wg.Done()
+	defer close(s.queue)
+	f := s.f
+	a := f.a
+	bs := int64(a.info.BlockSize)
+	if off >= end {
+		return
+	}
+	first, last := off/bs, (end-1)/bs
+	// span returns the part of block i the stream delivers, relative to
+	// the block's start.
+	span := func(i int64) (lo, hi int64) {
+		return max(off, i*bs) - i*bs, min(end, i*bs+f.blockLen(i)) - i*bs
+	}
+	sem := make(chan struct{}, workers)
+	dataLast := min(last, f.nblocks-1)
+	runLen := int64(1)
+	for i := first; i <= dataLast; {
+		if s.fail.Load() {
+			return
+		}
+		j := min(i+runLen-1, dataLast)
+		blocks, err := f.blockList(j)
+		if err != nil {
+			s.pushErr(err)
+			return
+		}
+		b := blocks[i]
+		if b.sparse() {
+			lo, hi := span(i)
+			bp := a.bufs.Get().(*[]byte)
+			data := (*bp)[lo:hi]
+			clear(data)
+			p := &piece{done: make(chan struct{}), data: data, buf: bp}
+			close(p.done)
+			if !s.push(p) {
+				a.bufs.Put(bp)
+				return
+			}
+			i++
+			continue
+		}
+		// The run: adjacent stored blocks from i, within maxRun bytes.
+		k := i
+		for k+1 <= j && !blocks[k+1].sparse() && blocks[k+1].start-b.start+blocks[k+1].size <= maxRun {
+			k++
+		}
+		r := s.fetch(blocks[i].start, blocks[k].start+blocks[k].size)
+		if r == nil {
+			return
+		}
+		r.refs.Store(int32(k - i + 1))
+		for n := i; n <= k; n++ {
+			lo, hi := span(n)
+			p := &piece{done: make(chan struct{})}
+			select {
+			case sem <- struct{}{}:
+			case <-s.stop:
+				return
+			}
+			// Every queued piece gets its worker: Close waits for them all.
+			if !s.push(p) {
+				<-sem
+				return
+			}
+			s.wg.Add(1)
+			go func(n int64, blk dataBlock) {
+				defer s.wg.Done()
+				defer func() { <-sem }()
+				s.decode(p, r, blk, n, lo, hi)
+			}(n, blocks[n])
+		}
+		i = k + 1
+		runLen = min(2*runLen, maxRunBlocks)
+	}
+	if last >= f.nblocks && f.ino.frag != noFragment {
+		tail, err := f.tail()
+		if err != nil {
+			s.pushErr(err)
+			return
+		}
+		lo, hi := span(f.nblocks)
+		p := &piece{done: make(chan struct{}), data: tail[lo:hi]}
+		close(p.done)
+		s.push(p)
+	}
+}
+
+// fetch reads the compressed bytes [start, end) of the archive into a run,
+// or queues the error and returns nil.
+func (s *stream) fetch(start, end int64) *run {
+	n := int(end - start)
+	var src []byte
+	if v, ok := s.runs.Get().(*[]byte); ok && cap(*v) >= n {
+		src = (*v)[:n]
+	} else {
+		src = make([]byte, n, max(n, maxRunBlocks*int(s.f.a.info.BlockSize)))
+	}
+	if err := s.f.a.readAt(src, start); err != nil {
+		s.pushErr(fmt.Errorf("squash: data blocks at %d: %w", start, err))
+		return nil
+	}
+	return &run{start: start, src: src}
+}
+
+// decode decompresses block n (stored as blk, inside r) into a pooled
+// buffer and completes p with the bytes [lo, hi) of it.
+func (s *stream) decode(p *piece, r *run, blk dataBlock, n, lo, hi int64) {
+	a, f := s.f.a, s.f
+	defer func() {
+		if r.refs.Add(-1) == 0 {
+			src := r.src
+			s.runs.Put(&src)
+		}
+		close(p.done)
+	}()
+	off := blk.start - r.start
+	want := int(f.blockLen(n))
+	bp := a.bufs.Get().(*[]byte)
+	got, err := a.decode((*bp)[:want:want], r.src[off:off+blk.size], blk)
+	if err == nil && got != want {
+		err = corruptf("block %d of %q: %d bytes, want %d", n, f.entry.Name, got, want)
+	}
+	if err != nil {
+		a.bufs.Put(bp)
+		p.err = err
+		s.fail.Store(true)
+		return
+	}
+	p.data, p.buf = (*bp)[lo:hi], bp
+}
+
+// next returns the next piece in order, waiting for its decode, or the
+// stream's error (io.EOF at the end). The previous piece's buffer goes
+// back to the pool.
+func (s *stream) next() (*piece, error) {
+	s.release()
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.closed() {
+		s.err = fs.ErrClosed
+		return nil, s.err
+	}
+	p, ok := <-s.queue
+	if !ok {
+		s.err = io.EOF
+		if s.closed() { // drained by a concurrent Close: not the end
+			s.err = fs.ErrClosed
+		}
+		return nil, s.err
+	}
+	<-p.done
+	if p.err != nil {
+		s.err = p.err
+		s.Close()
+		return nil, s.err
+	}
+	s.cur = p
+	return p, nil
+}
+
+func (s *stream) closed() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *stream) release() {
+	if s.cur != nil && s.cur.buf != nil {
+		s.f.a.bufs.Put(s.cur.buf)
+	}
+	s.cur, s.rest = nil, nil
+}
+
+func (s *stream) Read(b []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.closed() {
+		return 0, fs.ErrClosed
+	}
+	if len(s.rest) == 0 {
+		if len(b) == 0 {
+			return 0, nil
+		}
+		for len(s.rest) == 0 {
+			p, err := s.next()
+			if err != nil {
+				return 0, err
+			}
+			s.rest = p.data
+		}
+	}
+	n := copy(b, s.rest)
+	s.rest = s.rest[n:]
+	return n, nil
+}
+
+// WriteTo writes the rest of the stream to w straight from the decoded
+// blocks (io.Copy uses it: one copy fewer than Read).
+func (s *stream) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.closed() {
+		return 0, fs.ErrClosed
+	}
+	for {
+		if len(s.rest) == 0 {
+			p, err := s.next()
+			if err == io.EOF {
+				return total, nil
+			}
+			if err != nil {
+				return total, err
+			}
+			s.rest = p.data
+			continue
+		}
+		n, err := w.Write(s.rest)
+		total += int64(n)
+		s.rest = s.rest[n:]
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// Close stops the read-ahead and waits for the producer and the workers.
+// It may be called while a Read is in flight (net/http does so).
+func (s *stream) Close() error {
+	s.once.Do(func() {
+		close(s.stop)
+		s.wg.Wait()
+		for p := range s.queue {
+			<-p.done
+			if p.buf != nil {
+				s.f.a.bufs.Put(p.buf)
+			}
+		}
+	})
+	return nil
+}

@@ -1,0 +1,190 @@
+package squash_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/codec"
+	"github.com/s3archivefs/s3archivefs/function/internal/squash"
+	"github.com/s3archivefs/s3archivefs/test/fixture"
+)
+
+// failingEngine fails every decode after the first ok ones.
+type failingEngine struct {
+	codec.Engine
+	ok    int64
+	calls atomic.Int64
+}
+
+var errInjected = errors.New("injected decode failure")
+
+type failingDecoder struct {
+	codec.Decoder
+	e *failingEngine
+}
+
+func (d failingDecoder) Decode(dst, src []byte) (int, error) {
+	if d.e.calls.Add(1) > d.e.ok {
+		return 0, errInjected
+	}
+	return d.Decoder.Decode(dst, src)
+}
+
+func (e *failingEngine) NewDecoder(id codec.ID, o []byte) (codec.Decoder, error) {
+	d, err := e.Engine.NewDecoder(id, o)
+	if err != nil {
+		return nil, err
+	}
+	return failingDecoder{d, e}, nil
+}
+
+// settled waits for the goroutine count to fall back to base (the test
+// runtime's own goroutines come and go) and reports the last count.
+func settled(base int) int {
+	n := runtime.NumGoroutine()
+	for deadline := time.Now().Add(5 * time.Second); n > base && time.Now().Before(deadline); n = runtime.NumGoroutine() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n
+}
+
+// TestStreamRanges streams ranges of multi-block files, sparse and with
+// tails, through Read (one byte at a time and in odd sizes) and WriteTo
+// (io.Copy), and compares them with the source.
+func TestStreamRanges(t *testing.T) {
+	archive, src := fixture.Build(t, special)
+	a, _ := openArchive(t, archive, squash.Options{})
+	bs := int64(128 << 10)
+	for _, name := range []string{"random/large.bin", "random/tail.bin", "sparse/holes", "exact/blocks", "text/small.txt"} {
+		want, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := a.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := int64(len(want))
+		for _, sp := range [][2]int64{{0, size}, {1, size}, {bs - 1, 2}, {bs, 5*bs + 17}, {size - 1, 10}, {size / 2, size}, {size, 5}, {0, 0}} {
+			lo := min(sp[0], size)
+			hi := min(lo+sp[1], size)
+			var got bytes.Buffer
+			r := f.Reader(sp[0], sp[1])
+			if _, err := io.Copy(&got, r); err != nil {
+				t.Fatalf("%s %v: io.Copy: %v", name, sp, err)
+			}
+			r.Close()
+			if !bytes.Equal(got.Bytes(), want[lo:hi]) {
+				t.Errorf("%s %v: WriteTo gave %d bytes, differing from the source's %d", name, sp, got.Len(), hi-lo)
+			}
+			r = f.Reader(sp[0], sp[1])
+			if hi-lo < 300_000 {
+				err = iotest.TestReader(r, want[lo:hi])
+			} else {
+				b, rerr := io.ReadAll(io.LimitReader(struct{ io.Reader }{r}, size))
+				if err = rerr; err == nil && !bytes.Equal(b, want[lo:hi]) {
+					err = errors.New("bytes differ")
+				}
+			}
+			r.Close()
+			if err != nil {
+				t.Errorf("%s %v: Read: %v", name, sp, err)
+			}
+		}
+	}
+}
+
+// TestStreamEarlyClose closes readers before, during and after reading and
+// from another goroutine while a Read is in flight: no goroutine may be
+// left behind, and a closed reader reports fs.ErrClosed, never a short
+// body ending in io.EOF.
+func TestStreamEarlyClose(t *testing.T) {
+	archive, _ := fixture.Build(t, special)
+	a, _ := openArchive(t, archive, squash.Options{})
+	f, err := a.Open("random/large.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := runtime.NumGoroutine()
+	for range 20 {
+		f.Reader(0, f.Size()).Close()
+		r := f.Reader(0, f.Size())
+		buf := make([]byte, 1000)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		if _, err := r.Read(buf); err == nil || err == io.EOF {
+			t.Fatalf("Read after Close: %v, want an error other than EOF", err)
+		}
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		r := f.Reader(0, f.Size())
+		wg.Go(func() {
+			n, err := io.Copy(io.Discard, r)
+			if err == nil && n != f.Size() {
+				t.Errorf("concurrent Close: %d of %d bytes and no error", n, f.Size())
+			}
+		})
+		wg.Go(func() { r.Close() })
+	}
+	wg.Wait()
+	if n := settled(base); n > base {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines after closing every reader, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// streamRecipe is a text file of 23 compressed blocks and a tail.
+var streamRecipe = fixture.Recipe{
+	Tree:       fixture.Tree{Name: "stream", Seed: 3, Nodes: []fixture.Node{{Path: "long.txt", Size: 23<<17 + 999, Text: true}}},
+	Tool:       fixture.Mksquashfs,
+	Compressor: "gzip",
+	BlockSize:  128 << 10,
+}
+
+// TestStreamDecodeError fails a decode in the middle of a stream: the
+// reader returns the error after the good bytes before it, the read-ahead
+// stops, and nothing is left running.
+func TestStreamDecodeError(t *testing.T) {
+	archive, src := fixture.Build(t, streamRecipe)
+	want, err := os.ReadFile(filepath.Join(src, "long.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ok := range []int64{0, 3, 7} {
+		e := &failingEngine{Engine: codec.Go, ok: 1 << 40}
+		a, _ := openArchive(t, archive, squash.Options{Engine: e})
+		f, err := a.Open("long.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := runtime.NumGoroutine()
+		e.ok = e.calls.Load() + ok
+		r := f.Reader(0, f.Size())
+		got, err := io.ReadAll(r)
+		if !errors.Is(err, errInjected) {
+			t.Fatalf("ok=%d: got %v, want the injected error", ok, err)
+		}
+		if !bytes.Equal(got, want[:len(got)]) || int64(len(got)) > ok*(128<<10) {
+			t.Errorf("ok=%d: %d bytes before the error, not a prefix of the file's first %d blocks", ok, len(got), ok)
+		}
+		r.Close()
+		if calls, limit := e.calls.Load(), e.ok+int64(max(8, 2*runtime.GOMAXPROCS(0))+runtime.GOMAXPROCS(0)); calls > limit {
+			t.Errorf("ok=%d: %d decodes: the read-ahead did not stop", ok, calls)
+		}
+		if n := settled(base); n > base {
+			t.Errorf("ok=%d: %d goroutines, %d before", ok, n, base)
+		}
+	}
+}
