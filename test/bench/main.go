@@ -34,11 +34,19 @@ func main() {
 		chart    = flag.String("chart", "", "SVG chart of S3 bytes per cold GET (default: next to -out, benchmarks-s3-bytes.svg)")
 		reps     = flag.Int("reps", 0, "runs of each GET and listing measurement (default 5, 3 with -quick)")
 		sreps    = flag.Int("stream-reps", 0, "runs of each streaming measurement (default 3, 2 with -quick)")
+		prepare  = flag.Bool("prepare", false, "only generate the workloads into the fixture cache, then exit")
 		layerZip = flag.String("layer-zip", os.Getenv("S3ARCHIVEFS_LAYER_ZIP"), "libsquashfs layer zip for this machine (default: build it with layer/build.sh)")
 	)
 	var vars varsFlag
 	flag.Var(&vars, "var", "NAME=value passed to every function process, e.g. -var S3ARCHIVEFS_CACHE_CHUNK_SIZE=64Ki to measure another configuration (repeatable)")
 	flag.Parse()
+	if *prepare {
+		if err := prepareOnly(*quick); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*quick, *out, *chart, *reps, *sreps, *layerZip, vars); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -149,6 +157,24 @@ func run(quick bool, out, chart string, reps, sreps int, layerZip string, vars [
 	logf("wrote %s and %s", out, chart)
 	fmt.Print(r.Headline())
 	return nil
+}
+
+// prepareOnly generates the workloads of a run, so that a later run times
+// only the measurements.
+func prepareOnly(quick bool) error {
+	sizes := FullSizes
+	if quick {
+		sizes = QuickSizes
+	}
+	fc, err := fixture.CacheDir()
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	_, err = Prepare(context.Background(), filepath.Join(fc, "bench"), sizes, func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "bench %6.1fs  %s\n", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
+	})
+	return err
 }
 
 func relPath(base, target string) string {

@@ -26,14 +26,15 @@ const blockSize = 1 << 20
 // small numbers.
 type Sizes struct {
 	SmallFiles int     // files in the many-files archive
+	HugeFiles  int     // files in the millions-of-files archive (gensquashfs from a pack file)
 	Files      []int64 // the single-file workloads, ascending: 1 MiB, 10 MiB, 100 MiB, 1 GiB
 }
 
 // FullSizes and QuickSizes are the two runs `make bench` and
 // `make bench-quick` make.
 var (
-	FullSizes  = Sizes{SmallFiles: 200_000, Files: []int64{1 << 20, 10 << 20, 100 << 20, 1 << 30}}
-	QuickSizes = Sizes{SmallFiles: 2_000, Files: []int64{256 << 10, 1 << 20, 4 << 20, 8 << 20}}
+	FullSizes  = Sizes{SmallFiles: 200_000, HugeFiles: 2_000_000, Files: []int64{1 << 20, 10 << 20, 100 << 20, 1 << 30}}
+	QuickSizes = Sizes{SmallFiles: 2_000, HugeFiles: 20_000, Files: []int64{256 << 10, 1 << 20, 4 << 20, 8 << 20}}
 )
 
 // Compressors the archives are packed with.
@@ -44,6 +45,8 @@ type Workloads struct {
 	Sizes    Sizes
 	FilesDir string            // the many-files tree
 	FilesSqf string            // its archive (zstd)
+	HugeSrc  string            // the distinct files the millions-of-files archive is made of
+	HugeSqf  string            // that archive (zstd, gensquashfs)
 	BigDir   string            // the single files
 	BigSqf   map[string]string // compressor → archive of BigDir
 }
@@ -53,6 +56,16 @@ func FileName(size int64) string { return humanSize(size) + ".log" }
 
 // SmallFilePath is the path, inside the many-files archive, of file i.
 func SmallFilePath(i int) string { return fmt.Sprintf("d%03d/f%06d.txt", i/1000, i) }
+
+// hugeSources is how many distinct files the millions-of-files archive's
+// entries point at: its data is small, its metadata as large as the real
+// thing (every inode and directory entry is its own).
+const hugeSources = 400
+
+// HugeFilePath is the path, inside the millions-of-files archive, of file
+// i (1,000 per directory), and HugeSource the file of HugeSrc it holds.
+func HugeFilePath(i int) string { return fmt.Sprintf("d%04d/f%07d.txt", i/1000, i) }
+func HugeSource(i int) string   { return fmt.Sprintf("s%03d.txt", i%hugeSources) }
 
 // smallFileSize is how long file i of the many-files tree is: 100 to 2,099
 // bytes, like source files, configs and small records.
@@ -85,6 +98,22 @@ func Prepare(ctx context.Context, cache string, sz Sizes, log func(string, ...an
 	}
 	w.FilesSqf, err = pack(ctx, cache, w.FilesDir, "zstd", log)
 	if err != nil {
+		return nil, err
+	}
+	w.HugeSrc, err = cachedDir(filepath.Join(cache, "trees", "huge-sources-"+genVersion), func(dir string) error {
+		var buf []byte
+		for i := range hugeSources {
+			buf = appendText(buf[:0], newRand("huge", uint64(i)), smallFileSize(i))
+			if err := os.WriteFile(filepath.Join(dir, HugeSource(i)), buf, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if w.HugeSqf, err = packHuge(ctx, cache, w.HugeSrc, sz.HugeFiles, log); err != nil {
 		return nil, err
 	}
 	for _, c := range Compressors {
@@ -134,6 +163,47 @@ func pack(ctx context.Context, cache, src, comp string, log func(string, ...any)
 		"-comp", comp, "-b", strconv.Itoa(blockSize), "-mkfs-time", "1684318830"}
 	if msg, err := exec.CommandContext(ctx, "mksquashfs", args...).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("mksquashfs %v: %w\n%s", args, err, msg)
+	}
+	return out, os.Rename(tmp, out)
+}
+
+// packHuge builds the n-file archive with gensquashfs from a pack file
+// whose entries point at the files of src, once.
+func packHuge(ctx context.Context, cache, src string, n int, log func(string, ...any)) (string, error) {
+	out := filepath.Join(cache, "archives", fmt.Sprintf("huge-%d-%s-zstd.sqfs", n, genVersion))
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", err
+	}
+	log("packing %d files with gensquashfs (pack file)", n)
+	tmp := out + ".tmp-" + strconv.Itoa(os.Getpid())
+	defer os.Remove(tmp)
+	list := tmp + ".list"
+	defer os.Remove(list)
+	f, err := os.Create(list)
+	if err != nil {
+		return "", err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	for i := range n {
+		if i%1000 == 0 {
+			fmt.Fprintf(bw, "dir /%s 0755 0 0\n", filepath.Dir(HugeFilePath(i)))
+		}
+		fmt.Fprintf(bw, "file /%s 0644 0 0 %s\n", HugeFilePath(i), HugeSource(i))
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	args := []string{"--pack-file", list, "--pack-dir", src, "--compressor", "zstd", "--block-size", strconv.Itoa(blockSize),
+		"--defaults", "mtime=1684318830", "--quiet", "--force", tmp}
+	if msg, err := exec.CommandContext(ctx, "gensquashfs", args...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("gensquashfs %v: %w\n%s", args, err, msg)
 	}
 	return out, os.Rename(tmp, out)
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,6 +115,35 @@ type Stats struct {
 	// Faults counts injected faults that fired; ByKind splits them.
 	Faults int64
 	ByKind map[FaultKind]int64
+	// Spans are the requests' lifetimes, from arrival to the last byte
+	// sent, in the order they ended (the first maxSpans after a reset).
+	Spans []Span
+}
+
+// maxSpans bounds the spans kept between resets.
+const maxSpans = 1 << 16
+
+// Span is one request's lifetime at the proxy.
+type Span struct{ Start, End time.Time }
+
+// Rounds is the number of sequential round trips the requests took: the
+// longest chain of requests each of which arrived after the one before it
+// had ended. Requests made in parallel count once.
+func (s Stats) Rounds() int {
+	spans := slices.Clone(s.Spans)
+	slices.SortFunc(spans, func(a, b Span) int { return a.End.Compare(b.End) })
+	depth := make([]int, len(spans))
+	best := 0
+	for i, r := range spans {
+		depth[i] = 1
+		for j := range i {
+			if !spans[j].End.After(r.Start) {
+				depth[i] = max(depth[i], depth[j]+1)
+			}
+		}
+		best = max(best, depth[i])
+	}
+	return best
 }
 
 // Total is the number of requests of any method.
@@ -156,6 +186,7 @@ func (p *proxy) stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.st
+	s.Spans = slices.Clone(p.st.Spans)
 	s.Requests = maps.Clone(p.st.Requests)
 	s.ByKind = maps.Clone(p.st.ByKind)
 	return s
@@ -228,6 +259,14 @@ func (p *proxy) addBytes(n int) {
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	defer func() {
+		p.mu.Lock()
+		if len(p.st.Spans) < maxSpans {
+			p.st.Spans = append(p.st.Spans, Span{Start: start, End: time.Now()})
+		}
+		p.mu.Unlock()
+	}()
 	fault, faulted := p.take(r)
 	if !sleepCtx(r.Context(), p.latency) {
 		return

@@ -267,3 +267,27 @@ func TestMoreFaults(t *testing.T) {
 		}
 	})
 }
+
+func TestRounds(t *testing.T) {
+	at := func(ms int) time.Time { return time.Unix(0, 0).Add(time.Duration(ms) * time.Millisecond) }
+	tests := []struct {
+		spans [][2]int
+		want  int
+	}{
+		{nil, 0},
+		{[][2]int{{0, 10}}, 1},
+		{[][2]int{{0, 10}, {1, 12}, {2, 9}}, 1},             // parallel
+		{[][2]int{{0, 10}, {11, 20}, {21, 30}}, 3},          // a chain
+		{[][2]int{{0, 10}, {0, 12}, {13, 20}, {13, 25}}, 2}, // two waves
+		{[][2]int{{0, 10}, {5, 40}, {11, 20}, {21, 30}}, 3}, // a long one beside a chain
+	}
+	for _, tt := range tests {
+		var st Stats
+		for _, sp := range tt.spans {
+			st.Spans = append(st.Spans, Span{Start: at(sp[0]), End: at(sp[1])})
+		}
+		if got := st.Rounds(); got != tt.want {
+			t.Errorf("%v: %d rounds, want %d", tt.spans, got, tt.want)
+		}
+	}
+}

@@ -73,6 +73,7 @@ func setup(ctx context.Context) (*olap.Handler, error) {
 		ChunkSize: cfg.CacheChunkSize,
 		TailBytes: cfg.TailPrefetchBytes,
 		Squash:    squash.Options{Engine: engine, CacheBytes: cfg.MemoryCacheBytes, Budget: squash.NewBudget(cfg.MemoryBudgetBytes)},
+		RecordDir: cfg.CacheDir,
 		Logger:    logger,
 	}
 	softMemoryLimit()

@@ -63,6 +63,11 @@ type Archive struct {
 	budget    *squash.Budget // nil: not accounted
 	pinned    int64
 	closeOnce sync.Once
+
+	prefetch prefetch // the metadata region on its way from S3
+
+	recMu sync.Mutex
+	rec   *record // what is kept in the open record
 }
 
 // archiveOverhead is what an open archive holds besides its segments, tables
@@ -73,6 +78,7 @@ const archiveOverhead = 64 << 10
 // reading it finish, without a block cache.
 func (a *Archive) close() {
 	a.closeOnce.Do(func() {
+		a.prefetch.cancel()
 		a.fs.Release()
 		if a.budget != nil {
 			a.budget.Unpin(a.pinned)
@@ -92,7 +98,8 @@ func (a *Archive) Info() squash.Info { return a.fs.Info() }
 func (a *Archive) readerAt(ctx context.Context) io.ReaderAt {
 	return overlay{
 		segments: []segment{a.head, a.tail},
-		rest:     split{at: a.metaStart, low: a.data.ReaderAt(ctx), high: a.meta.ReaderAt(ctx)},
+		rest: split{at: a.metaStart, low: a.data.ReaderAt(ctx),
+			high: a.prefetch.readerAt(ctx, a.meta.ReaderAt(ctx))},
 	}
 }
 
@@ -108,7 +115,10 @@ type Opener struct {
 	// Squash options (engine, memory cache bound, the process's budget,
 	// which also accounts for the head and tail an open archive keeps).
 	Squash squash.Options
-	Logger *slog.Logger
+	// RecordDir keeps the open records (see record), normally the chunk
+	// cache's directory; "" keeps none.
+	RecordDir string
+	Logger    *slog.Logger
 }
 
 // Open reads the archive's head and tail in parallel and parses its tables.
@@ -136,30 +146,71 @@ func (o *Opener) Open(ctx context.Context, ref Ref) (*Archive, error) {
 		// Replaced between the two reads: the caller may retry.
 		return nil, fmt.Errorf("open %s: %w", ref, s3src.ErrChanged)
 	}
-	info := tailInfo
-	sb, err := squash.ParseSuperblock(head.data)
+	rec := &record{
+		Size: tailInfo.Size, ETag: tailInfo.ETag, LastModified: tailInfo.LastModified, Checked: time.Now(),
+		Head: segment{off: 0, data: head.data}, Tail: segment{off: tailStart, data: tailData},
+	}
+	a, err := o.build(ctx, ref, src, rec)
+	if err != nil {
+		return nil, err
+	}
+	go o.saveRecord(a) // off the request path
+	return a, nil
+}
+
+// openRecorded opens ref from its open record, without S3, when the
+// record was confirmed by S3 less than maxAge before now.
+func (o *Opener) openRecorded(ctx context.Context, ref Ref, now time.Time, maxAge time.Duration) (*Archive, bool) {
+	if o.RecordDir == "" || maxAge <= 0 {
+		return nil, false
+	}
+	rec, err := readRecord(o.RecordDir, ref)
+	if err != nil {
+		return nil, false
+	}
+	if age := now.Sub(rec.Checked); age < 0 || age >= maxAge {
+		return nil, false
+	}
+	a, err := o.build(ctx, ref, o.Source(ref), rec)
+	if err != nil {
+		o.Logger.Warn("open record not usable; opening from S3", "archive", ref.String(), "err", err)
+		return nil, false
+	}
+	return a, true
+}
+
+// build parses the archive whose head and tail rec holds, reading the rest
+// through the chunk cache from src.
+func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *record) (*Archive, error) {
+	sb, err := squash.ParseSuperblock(rec.Head.data)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w", ref, ErrNotSquashfs, err)
 	}
 	chunk := chunkcache.ChunkSize(o.ChunkSize, sb.BlockSize)
 	// The metadata region starts at the inode table; the chunk grid of its
 	// own cache object starts at 0, so the region starts chunk-aligned.
-	metaStart := min(max(sb.InodeTableStart, 0), info.Size) / metaChunk * metaChunk
-	id := chunkcache.Identity{Bucket: ref.Bucket, Key: ref.Key, ETag: info.ETag}
-	fetch := pinned{src: src, etag: info.ETag}
+	metaStart := min(max(sb.InodeTableStart, 0), rec.Size) / metaChunk * metaChunk
+	id := chunkcache.Identity{Bucket: ref.Bucket, Key: ref.Key, ETag: rec.ETag}
+	fetch := pinned{src: src, etag: rec.ETag}
 	a := &Archive{
-		Ref: ref, Size: info.Size, ETag: info.ETag, LastModified: info.LastModified,
-		data:      o.Cache.View(id, info.Size, chunk, fetch),
-		meta:      o.Cache.View(id, info.Size, min(metaChunk, chunk), fetch),
+		Ref: ref, Size: rec.Size, ETag: rec.ETag, LastModified: rec.LastModified,
+		data:      o.Cache.View(id, rec.Size, chunk, fetch),
+		meta:      o.Cache.View(id, rec.Size, min(metaChunk, chunk), fetch),
 		metaStart: metaStart,
-		head:      segment{off: 0, data: head.data},
-		tail:      segment{off: tailStart, data: tailData},
+		head:      rec.Head,
+		tail:      rec.Tail,
+		rec:       rec,
 	}
-	if err := a.meta.Store(tailStart, tailData); err != nil {
+	if err := a.meta.Store(rec.Tail.off, rec.Tail.data); err != nil {
 		o.Logger.Warn("tail not cached", "archive", ref.String(), "err", err)
 	}
-	fs, err := squash.Open(a.readerAt(ctx), info.Size, o.Squash)
+	// The prefetch starts before the tables are parsed: those beyond the
+	// tail are read through it too.
+	end := min((rec.Tail.off+metaChunk-1)/metaChunk*metaChunk, rec.Size)
+	started := !rec.Prefetched && a.prefetch.start(ctx, fetch, metaStart, end, a.meta)
+	fs, err := squash.Open(a.readerAt(ctx), rec.Size, o.Squash)
 	if err != nil {
+		a.prefetch.cancel()
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, err
 		}
@@ -172,9 +223,21 @@ func (o *Opener) Open(ctx context.Context, ref Ref) (*Archive, error) {
 	}
 	a.fs = fs
 	if b := o.Squash.Budget; b != nil {
-		a.budget, a.pinned = b, int64(cap(head.data)+cap(tailData))+fs.TablesBytes()+archiveOverhead
+		a.budget, a.pinned = b, int64(cap(rec.Head.data)+cap(rec.Tail.data))+fs.TablesBytes()+archiveOverhead
 		b.Pin(a.pinned)
 	}
+	if !started {
+		a.prefetch.skip()
+		return a, nil
+	}
+	go func() {
+		if a.prefetch.wait() {
+			a.recMu.Lock()
+			a.rec.Prefetched = true
+			a.recMu.Unlock()
+			o.saveRecord(a)
+		}
+	}()
 	return a, nil
 }
 
@@ -192,6 +255,37 @@ func classify(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrNotSquashfs, err)
+}
+
+// saveRecord writes a's open record, if records are kept.
+func (o *Opener) saveRecord(a *Archive) {
+	if o.RecordDir == "" {
+		return
+	}
+	a.recMu.Lock()
+	defer a.recMu.Unlock()
+	if err := writeRecord(o.RecordDir, a.Ref, a.rec); err != nil {
+		o.Logger.Warn("open record not written", "archive", a.Ref.String(), "err", err)
+	}
+}
+
+// Prefetched is closed once the background fetch of the metadata region
+// has ended (at once when there is none).
+func (a *Archive) Prefetched() <-chan struct{} { return a.prefetch.done }
+
+// checkedAt is when S3 last confirmed a's ETag, as its record says.
+func (a *Archive) checkedAt() time.Time {
+	a.recMu.Lock()
+	defer a.recMu.Unlock()
+	return a.rec.Checked
+}
+
+// confirmed notes that S3 confirmed a's ETag at t, in its open record.
+func (o *Opener) confirmed(a *Archive, t time.Time) {
+	a.recMu.Lock()
+	a.rec.Checked = t
+	a.recMu.Unlock()
+	o.saveRecord(a)
 }
 
 // pinned reads ranges of one version of the object: a replaced object fails

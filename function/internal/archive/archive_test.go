@@ -209,3 +209,105 @@ func TestTailSizeTradeOff(t *testing.T) {
 			tail, requests(st), st.BodyBytes, a.Size-a.Info().InodeTableStart)
 	}
 }
+
+// TestColdReadRoundTrips reads one small file cold from an archive whose
+// metadata region the tail does not cover, with S3 latency injected: the
+// metadata prefetch keeps the read at 3 sequential round trips (open,
+// metadata, data) whatever the depth of the path, and it fetches no more
+// bytes than the reference design (the region from the inode table, then
+// the data).
+func TestColdReadRoundTrips(t *testing.T) {
+	path, src := fixture.Build(t, fixture.Files20k)
+	srv := s3test.StartT(t, s3test.Options{Latency: 30 * time.Millisecond})
+	upload(t, srv, "files20k.sqfs", path)
+	ctx := context.Background()
+	for _, name := range []string{"d042/f08412.txt", "d001/f00217.txt", "d099/f19990.txt"} {
+		srv.ResetStats()
+		o := newOpener(t, srv, t.TempDir(), 64<<10)
+		a, err := o.Open(ctx, archive.Ref{Bucket: bucket, Key: "files20k.sqfs"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readFile(t, a.Image(ctx), name)
+		want, _ := os.ReadFile(filepath.Join(src, name))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: bytes differ", name)
+		}
+		rounds := srv.Stats().Rounds()
+		<-a.Prefetched()
+		st := srv.Stats()
+		region := a.Size - a.Info().InodeTableStart
+		t.Logf("%s: %d round trips, %d requests, %d bytes (metadata region %d bytes)", name, rounds, requests(st), st.BodyBytes, region)
+		if rounds > 3 {
+			t.Errorf("%s: %d sequential round trips, want at most 3", name, rounds)
+		}
+		// The reference: the region and at least the file's data chunk.
+		if limit := region + int64(a.Info().BlockSize) + 64<<10; st.BodyBytes > limit {
+			t.Errorf("%s: %d bytes from S3, more than the reference's %d", name, st.BodyBytes, limit)
+		}
+	}
+}
+
+// TestSharedCacheRecord: a second process on the chunk cache directory
+// of a first one opens the archive from the first one's open record and
+// reads with no S3 request; a record older than the revalidation interval,
+// or damaged, is not trusted.
+func TestSharedCacheRecord(t *testing.T) {
+	path, src := fixture.Build(t, fixture.Files20k)
+	srv := s3test.StartT(t, s3test.Options{})
+	upload(t, srv, "files20k.sqfs", path)
+	ctx := context.Background()
+	dir := t.TempDir()
+	ref := archive.Ref{Bucket: bucket, Key: "files20k.sqfs"}
+	name := "d042/f08412.txt"
+	want, _ := os.ReadFile(filepath.Join(src, name))
+	process := func(revalidate time.Duration) *archive.Set {
+		o := newOpener(t, srv, dir, 64<<10)
+		o.RecordDir = dir
+		return &archive.Set{Opener: o, Max: 4, Revalidate: revalidate}
+	}
+	read := func(set *archive.Set) s3test.Stats {
+		t.Helper()
+		srv.ResetStats()
+		a, err := set.Get(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readFile(t, a.Image(ctx), name); !bytes.Equal(got, want) {
+			t.Fatal("bytes differ")
+		}
+		<-a.Prefetched()
+		return srv.Stats()
+	}
+	first := read(process(time.Hour))
+	if first.Total() == 0 {
+		t.Fatal("the first process read nothing from S3")
+	}
+	// The record is written off the request path: wait for it.
+	records := filepath.Join(dir, "s3archivefs", "open-v1")
+	var files []string
+	for deadline := time.Now().Add(5 * time.Second); len(files) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		files, _ = filepath.Glob(filepath.Join(records, "*", "*"))
+	}
+	if len(files) != 1 {
+		t.Fatalf("open records: %v", files)
+	}
+	if st := read(process(time.Hour)); st.Total() != 0 {
+		t.Errorf("second process on a warm shared cache: %v S3 requests, want 0", st.Requests)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if st := read(process(10 * time.Millisecond)); st.Total() == 0 {
+		t.Error("a record older than the revalidation interval was trusted")
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(files[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st := read(process(time.Hour)); st.Total() == 0 {
+		t.Error("a damaged record was trusted")
+	}
+}

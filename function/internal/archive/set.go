@@ -114,14 +114,24 @@ func (s *Set) evict(el *list.Element) {
 	}()
 }
 
-// fill opens the archive for a new slot. A transient failure is not kept:
-// the slot is dropped so the next request tries again.
+// fill opens the archive for a new slot: from its open record when another
+// process confirmed it with S3 within the revalidation interval (it is
+// then revalidated when that interval ends, as if this process had opened
+// it), else from S3. A transient failure is not kept: the slot is dropped
+// so the next request tries again.
 func (s *Set) fill(ctx context.Context, sl *slot) {
+	now := s.now()
+	if a, ok := s.Opener.openRecorded(ctx, sl.ref, now, s.Revalidate); ok {
+		sl.archive, sl.checked = a, a.checkedAt()
+		close(sl.ready)
+		s.fitBudget(sl)
+		return
+	}
 	a, err := s.open(ctx, sl.ref)
 	if err != nil && ctx.Err() == nil {
 		err = loggedError{err}
 	}
-	sl.archive, sl.err, sl.checked = a, err, s.now()
+	sl.archive, sl.err, sl.checked = a, err, now
 	close(sl.ready)
 	switch {
 	case err == nil:
@@ -171,7 +181,8 @@ func (s *Set) fitBudget(keep *slot) {
 	}
 }
 
-// open retries once when the object was replaced while being opened.
+// open opens ref from S3, retrying once when the object was replaced while
+// being opened.
 func (s *Set) open(ctx context.Context, ref Ref) (*Archive, error) {
 	a, err := s.Opener.Open(ctx, ref)
 	if errors.Is(err, s3src.ErrChanged) {
@@ -199,6 +210,7 @@ func (s *Set) revalidate(ctx context.Context, sl *slot) (*Archive, error) {
 	switch {
 	case err == nil && info.ETag == sl.archive.ETag:
 		sl.checked = s.now()
+		go s.Opener.confirmed(sl.archive, sl.checked)
 		return sl.archive, nil
 	case err == nil, errors.Is(err, s3src.ErrNotFound):
 		// Replaced or deleted: open afresh (and report what S3 says now).
