@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/s3archivefs/s3archivefs/test/olaplocal"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/s3archivefs/s3archivefs/test/olaplocal"
 )
 
 // GetCase is one of the GETs measured for traffic and latency.
@@ -19,7 +21,10 @@ type GetCase struct {
 	RawKey  string // the same bytes as a plain object: the latency baseline
 	RawSpan Span
 	RawSrc  string // the plain object's source file
-	truth   Truth
+	// Shared: also measure a second process on the first one's chunk
+	// cache (a cold instance on a warm EFS cache).
+	Shared bool
+	truth  Truth
 }
 
 // getCases are the three GETs of the issue: a small file of the
@@ -29,10 +34,15 @@ func getCases(w *Workloads) ([]GetCase, error) {
 	mid := SmallFilePath(middleSmallFile(w.Sizes))
 	medium, huge := w.Sizes.Files[1], w.Sizes.Files[3]
 	zstd := w.BigSqf["zstd"]
+	hugeMid := HugeFilePath(middleHugeFile(w.Sizes))
+	hugeSrc := filepath.Join(w.HugeSrc, HugeSource(middleHugeFile(w.Sizes)))
 	cs := []GetCase{
 		{Name: fmt.Sprintf("small file (1 of %d)", w.Sizes.SmallFiles), Key: filesPrefix + "/" + mid,
 			Archive: w.FilesSqf, Path: mid, Source: filepath.Join(w.FilesDir, mid), Span: Span{0, -1},
-			RawKey: rawKey(smallRawName(w.Sizes)), RawSpan: Span{0, -1}, RawSrc: filepath.Join(w.FilesDir, mid)},
+			RawKey: rawKey(smallRawName(w.Sizes)), RawSpan: Span{0, -1}, RawSrc: filepath.Join(w.FilesDir, mid), Shared: true},
+		{Name: fmt.Sprintf("small file (1 of %d)", w.Sizes.HugeFiles), Key: hugePrefix + "/" + hugeMid,
+			Archive: w.HugeSqf, Path: hugeMid, Source: hugeSrc, Span: Span{0, -1},
+			RawKey: rawKey(hugeRawName(w.Sizes)), RawSpan: Span{0, -1}, RawSrc: hugeSrc, Shared: true},
 		{Name: humanSize(medium) + " file", Key: bigPrefix("zstd") + "/" + FileName(medium),
 			Archive: zstd, Path: FileName(medium), Source: filepath.Join(w.BigDir, FileName(medium)), Span: Span{0, -1},
 			RawKey: rawKey(FileName(medium)), RawSpan: Span{0, -1}, RawSrc: filepath.Join(w.BigDir, FileName(medium))},
@@ -51,8 +61,9 @@ func getCases(w *Workloads) ([]GetCase, error) {
 	return cs, nil
 }
 
-// Traffic is what one GET cost at S3.
-type Traffic struct{ Requests, Bytes int64 }
+// Traffic is what one GET cost at S3: requests, body bytes and sequential
+// round trips (see s3test.Stats.Rounds).
+type Traffic struct{ Requests, Bytes, Rounds int64 }
 
 // GetResult holds every measurement of one GetCase.
 type GetResult struct {
@@ -65,6 +76,10 @@ type GetResult struct {
 	Ref                    Reference
 	RefExtract             Samples // rdsquashfs -c of the whole file (libsquashfs, as the reference)
 	Start                  Samples // the process's first GET (1 byte of another archive): start, init, open
+	// A second process on the first one's chunk cache directory (Shared
+	// cases): its S3 traffic and time to first byte.
+	SharedTraffic []Traffic
+	SharedTTFB    Samples
 }
 
 // RefTTFB models the reference's time to first byte with the injected S3
@@ -132,27 +147,16 @@ func (r *GetResult) coldWarm(ctx context.Context, e *Env) error {
 	}
 	defer f.Close()
 	defer os.RemoveAll(f.cache)
-	// Start the process with a GET from another archive: the cold GET then
-	// measures an archive not yet open and an empty chunk cache, not the
-	// process start, which the reference's model leaves out too.
-	other := FileName(e.W.Sizes.Files[0])
-	want, err := truthOf(filepath.Join(e.W.BigDir, other), Span{0, 1})
+	t, err := startProcess(ctx, e, f)
 	if err != nil {
 		return err
 	}
-	t, err := get(ctx, f.client, olaplocal.DefaultBucket, bigPrefix("gzip")+"/"+other, Span{0, 1}, want)
-	if err != nil {
-		return fmt.Errorf("%w (function output: %s)", err, f.output())
-	}
 	r.Start = append(r.Start, seconds(t.Total))
 	for _, warm := range []bool{false, true} {
-		e.Slow.ResetStats()
-		t, err := get(ctx, f.client, olaplocal.DefaultBucket, r.Case.Key, r.Case.Span, r.Case.truth)
+		tr, t, err := e.measuredGet(ctx, f, r.Case)
 		if err != nil {
-			return fmt.Errorf("%w (function output: %s)", err, f.output())
+			return err
 		}
-		st := e.Slow.Stats()
-		tr := Traffic{Requests: st.Total(), Bytes: st.BodyBytes}
 		// A cold GET must fetch at least every byte it needs: fewer means
 		// the counting or the minimum is wrong, and the tables would lie.
 		if !warm && tr.Bytes < r.Min.Bytes {
@@ -166,7 +170,82 @@ func (r *GetResult) coldWarm(ctx context.Context, e *Env) error {
 			r.ColdTTFB, r.ColdTotal = append(r.ColdTTFB, seconds(t.TTFB)), append(r.ColdTotal, seconds(t.Total))
 		}
 	}
+	if !r.Case.Shared {
+		return nil
+	}
+	// A cold instance on the warm shared cache: another process, the same
+	// cache directory.
+	g, err := e.startFunction(FuncOpts{S3: e.Slow, Engine: "go", CacheDir: f.cache})
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if _, err := startProcess(ctx, e, g); err != nil {
+		return err
+	}
+	tr, t, err := e.measuredGet(ctx, g, r.Case)
+	if err != nil {
+		return err
+	}
+	r.SharedTraffic = append(r.SharedTraffic, tr)
+	r.SharedTTFB = append(r.SharedTTFB, seconds(t.TTFB))
 	return nil
+}
+
+// startProcess starts f's function process with a GET from another archive:
+// a cold GET then measures an archive not yet open and an empty chunk
+// cache, not the process start, which the reference's model leaves out too.
+func startProcess(ctx context.Context, e *Env, f *Function) (Timing, error) {
+	other := FileName(e.W.Sizes.Files[0])
+	want, err := truthOf(filepath.Join(e.W.BigDir, other), Span{0, 1})
+	if err != nil {
+		return Timing{}, err
+	}
+	t, err := get(ctx, f.client, olaplocal.DefaultBucket, bigPrefix("gzip")+"/"+other, Span{0, 1}, want)
+	if err != nil {
+		return t, fmt.Errorf("%w (function output: %s)", err, f.output())
+	}
+	// Its background fetches end before anything is counted.
+	return t, e.quiesce(ctx)
+}
+
+// measuredGet makes the case's GET through f and returns what it cost at
+// S3, counting the background fetches it started (a metadata prefetch)
+// until S3 is idle again.
+func (e *Env) measuredGet(ctx context.Context, f *Function, c GetCase) (Traffic, Timing, error) {
+	e.Slow.ResetStats()
+	t, err := get(ctx, f.client, olaplocal.DefaultBucket, c.Key, c.Span, c.truth)
+	if err != nil {
+		return Traffic{}, t, fmt.Errorf("%w (function output: %s)", err, f.output())
+	}
+	if err := e.quiesce(ctx); err != nil {
+		return Traffic{}, t, err
+	}
+	st := e.Slow.Stats()
+	return Traffic{Requests: st.Total(), Bytes: st.BodyBytes, Rounds: int64(st.Rounds())}, t, nil
+}
+
+// quiesce waits until the slow S3 server has had no request in flight for
+// a while (three injected latencies).
+func (e *Env) quiesce(ctx context.Context) error {
+	idleSince := time.Time{}
+	for {
+		if e.Slow.Stats().Active == 0 {
+			if idleSince.IsZero() {
+				idleSince = time.Now()
+			}
+			if time.Since(idleSince) >= 3*s3Latency {
+				return nil
+			}
+		} else {
+			idleSince = time.Time{}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // referenceFor computes the reference design's cold traffic for a case:
@@ -200,4 +279,13 @@ func medianTraffic(ts []Traffic) (req, bytes float64) {
 		r, b = append(r, float64(t.Requests)), append(b, float64(t.Bytes))
 	}
 	return r.Median(), b.Median()
+}
+
+// maxRounds is the most sequential round trips of a traffic series.
+func maxRounds(ts []Traffic) int64 {
+	var m int64
+	for _, t := range ts {
+		m = max(m, t.Rounds)
+	}
+	return m
 }

@@ -58,6 +58,9 @@ func measureListing(ctx context.Context, e *Env, reps int) (*Listing, error) {
 			}
 			e.Slow.ResetStats()
 			d, err := p.pg.list(ctx, f.client)
+			if err == nil {
+				err = e.quiesce(ctx) // the metadata prefetch the open started
+			}
 			st := e.Slow.Stats()
 			var dw float64
 			if err == nil {
@@ -68,7 +71,7 @@ func measureListing(ctx context.Context, e *Env, reps int) (*Listing, error) {
 				return nil, fmt.Errorf("%w (function output: %s)", err, f.output())
 			}
 			*p.cold, *p.warm = append(*p.cold, d), append(*p.warm, dw)
-			*p.traffic = append(*p.traffic, Traffic{st.Total(), st.BodyBytes})
+			*p.traffic = append(*p.traffic, Traffic{st.Total(), st.BodyBytes, int64(st.Rounds())})
 			if p.pg.startAfter == "" {
 				start := time.Now()
 				pages, keys, err := listAll(ctx, f.client, prefix)

@@ -299,9 +299,9 @@ func decompress(t *testing.T, comp uint16, raw []byte) []byte {
 // plotting library writes.
 func TestChart(t *testing.T) {
 	gets := []GetResult{
-		{Case: GetCase{Name: "small file (1 of 200000)"}, Cold: []Traffic{{3, 300 << 10}}, Min: Minimum{250 << 10}, Ref: Reference{Bytes: 9 << 20}},
-		{Case: GetCase{Name: "10MiB file"}, Cold: []Traffic{{4, 3 << 20}}, Min: Minimum{2 << 20}, Ref: Reference{Bytes: 12 << 20}},
-		{Case: GetCase{Name: "1 MiB range in the middle of the 1GiB file"}, Cold: []Traffic{{4, 1 << 20}}, Min: Minimum{500 << 10}, Ref: Reference{Bytes: 300 << 20}},
+		{Case: GetCase{Name: "small file (1 of 200000)"}, Cold: []Traffic{{3, 300 << 10, 3}}, Min: Minimum{250 << 10}, Ref: Reference{Bytes: 9 << 20}},
+		{Case: GetCase{Name: "10MiB file"}, Cold: []Traffic{{4, 3 << 20, 2}}, Min: Minimum{2 << 20}, Ref: Reference{Bytes: 12 << 20}},
+		{Case: GetCase{Name: "1 MiB range in the middle of the 1GiB file"}, Cold: []Traffic{{4, 1 << 20, 2}}, Min: Minimum{500 << 10}, Ref: Reference{Bytes: 300 << 20}},
 	}
 	for _, name := range []string{"chart.svg", "chart.png"} {
 		p := t.TempDir() + "/" + name

@@ -106,7 +106,10 @@ func (r *Report) Markdown() string {
 		r.Sizes.SmallFiles)
 	p("directory) in one archive; files of %s of log lines (timestamps, levels, words, hex ids: they compress",
 		joinSizes(r.Sizes.Files))
-	p("about like real logs) in one archive per compressor (zstd, xz, gzip). All archives: mksquashfs, 1 MiB blocks.")
+	p("about like real logs) in one archive per compressor (zstd, xz, gzip), all packed by mksquashfs; and %d files (1,000 per", r.Sizes.HugeFiles)
+	p("directory) packed by gensquashfs from a pack file whose entries point at %d distinct small files: its data is", hugeSources)
+	p("small, but every inode and directory entry is its own, so its metadata is as large as the real thing. All")
+	p("archives: zstd unless named, 1 MiB blocks.")
 	p("The function is the real `bootstrap` binary run by the local Object Lambda endpoint (`test/olaplocal`), reading")
 	p("the archives from versitygw behind `test/s3test`'s counting proxy.")
 	p("")
@@ -143,15 +146,19 @@ func (r *Report) trafficSection(p func(string, ...any)) {
 	p("")
 	p("![S3 bytes per cold GET](%s)", r.ChartFile)
 	p("")
-	p("| GET | ours cold | ours warm | minimum | reference cold | ours / minimum | reference / ours |")
-	p("|---|---|---|---|---|---|---|")
+	p("| GET | ours cold | sequential round trips (cold) | ours warm | minimum | reference cold | ours / minimum | reference / ours |")
+	p("|---|---|---|---|---|---|---|---|")
 	for _, g := range r.Gets {
 		cr, cb := medianTraffic(g.Cold)
 		wr, wb := medianTraffic(g.Warm)
-		p("| %s | %.0f req, %s | %.0f req, %s | %s | %d req, %s | %s | %s |", g.Case.Name,
-			cr, humanBytes(int64(cb)), wr, humanBytes(int64(wb)), humanBytes(g.Min.Bytes),
+		p("| %s | %.0f req, %s | %d | %.0f req, %s | %s | %d req, %s | %s | %s |", g.Case.Name,
+			cr, humanBytes(int64(cb)), maxRounds(g.Cold), wr, humanBytes(int64(wb)), humanBytes(g.Min.Bytes),
 			g.Ref.Requests, humanBytes(g.Ref.Bytes), ratio(cb, float64(g.Min.Bytes)), ratio(float64(g.Ref.Bytes), cb))
 	}
+	p("")
+	p("*Sequential round trips*: the longest chain of S3 requests each of which started after the previous one")
+	p("ended, the most of any run (requests in parallel count once; target for a small file: at most 3). Bytes and")
+	p("requests include the background fetches a GET started, counted until S3 is idle again.")
 	p("")
 }
 
@@ -167,13 +174,28 @@ func (r *Report) latencySection(p func(string, ...any)) {
 	p("bandwidth, plus `rdsquashfs -c` of the whole file (the same library it extracts with) measured here; its")
 	p("process start is left out as ours is.")
 	p("")
-	p("| GET | direct S3 TTFB | ours cold TTFB | ours cold total | ours warm TTFB | ours warm total | cold TTFB / direct | warm TTFB / direct | reference TTFB (model) | reference / ours cold |")
+	p("| GET | direct S3 TTFB | ours cold TTFB | ours cold total | ours warm TTFB | ours warm total | cold TTFB / direct | warm TTFB / direct | reference TTFB (model) | ours cold / reference (target ≤ 0.6x) |")
 	p("|---|---|---|---|---|---|---|---|---|---|")
 	for _, g := range r.Gets {
 		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", g.Case.Name, fmtMinMed(g.DirectTTFB),
 			fmtMinMed(g.ColdTTFB), fmtMinMed(g.ColdTotal), fmtMinMed(g.WarmTTFB), fmtMinMed(g.WarmTotal),
 			ratio(g.ColdTTFB.Median(), g.DirectTTFB.Median()), ratio(g.WarmTTFB.Median(), g.DirectTTFB.Median()),
-			fmtDur(g.RefTTFB()), ratio(g.RefTTFB(), g.ColdTTFB.Median()))
+			fmtDur(g.RefTTFB()), ratio(g.ColdTTFB.Median(), g.RefTTFB()))
+	}
+	p("")
+	p("*Cold instance, warm shared cache*: a second function process started on the chunk cache directory of")
+	p("the process above, after its cold and warm GETs (as a new Lambda instance on the EFS cache others filled),")
+	p("makes the same GET. Targets: 0 S3 requests, TTFB at most 2x the warm process's.")
+	p("")
+	p("| GET | S3 requests | TTFB | / warm process TTFB (target ≤ 2x) |")
+	p("|---|---|---|---|")
+	for _, g := range r.Gets {
+		if len(g.SharedTraffic) == 0 {
+			continue
+		}
+		sr, sb := medianTraffic(g.SharedTraffic)
+		p("| %s | %.0f req, %s | %s | %s |", g.Case.Name, sr, humanBytes(int64(sb)), fmtMinMed(g.SharedTTFB),
+			ratio(g.SharedTTFB.Median(), g.WarmTTFB.Median()))
 	}
 	p("")
 }
@@ -198,17 +220,28 @@ func (r *Report) throughputSection(p func(string, ...any)) {
 	p("which tells the decompression apart from the transport. MB/s of uncompressed output (10^6 bytes/s),")
 	p("best / median run; the ratios compare medians.")
 	p("")
-	p("| file | compressor | unsquashfs -cat | rdsquashfs -c | s3archivefs cat (go, local file) | function, go | function, native | cat / unsquashfs | go / unsquashfs | native / unsquashfs | native / go | function cold (go) |")
-	p("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	p("| file | compressor | unsquashfs -cat | rdsquashfs -c | s3archivefs cat, go | s3archivefs cat, native | function, go | function, native | function cold (go) |")
+	p("|---|---|---|---|---|---|---|---|---|")
 	for _, st := range t.Streams {
 		mbps := func(s Samples) string {
 			return fmt.Sprintf("%.0f / %.0f", st.MBps(s.Min()), st.MBps(s.Median()))
 		}
-		goS, nat := st.Func["go"], st.Func["native"]
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f |", humanSize(st.Size), st.Comp,
-			mbps(st.Unsquashfs), mbps(st.Rdsquashfs), mbps(st.CLI), mbps(goS), mbps(nat),
-			ratio(st.Unsquashfs.Median(), st.CLI.Median()), ratio(st.Unsquashfs.Median(), goS.Median()), ratio(st.Unsquashfs.Median(), nat.Median()),
-			ratio(goS.Median(), nat.Median()), st.MBps(st.FuncCold))
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f |", humanSize(st.Size), st.Comp,
+			mbps(st.Unsquashfs), mbps(st.Rdsquashfs), mbps(st.CLI["go"]), mbps(st.CLI["native"]),
+			mbps(st.Func["go"]), mbps(st.Func["native"]), st.MBps(st.FuncCold))
+	}
+	p("")
+	p("Ratios to `unsquashfs -cat` in the same run (medians). Targets: `s3archivefs cat` at least 0.95x, the")
+	p("function through the endpoint at least 0.75x, with either engine.")
+	p("")
+	p("| file | compressor | cat go / unsquashfs | cat native / unsquashfs | function go / unsquashfs | function native / unsquashfs | native / go (function) |")
+	p("|---|---|---|---|---|---|---|")
+	for _, st := range t.Streams {
+		u := st.Unsquashfs.Median()
+		p("| %s | %s | %s | %s | %s | %s | %s |", humanSize(st.Size), st.Comp,
+			ratio(u, st.CLI["go"].Median()), ratio(u, st.CLI["native"].Median()),
+			ratio(u, st.Func["go"].Median()), ratio(u, st.Func["native"].Median()),
+			ratio(st.Func["go"].Median(), st.Func["native"].Median()))
 	}
 	p("")
 }
@@ -271,13 +304,13 @@ func (r *Report) methodSection(p func(string, ...any)) {
 	p("- The minimum is computed by `test/bench/layout.go`, a reader of the archive's structures written for the")
 	p("  bench and independent of the function's; it reads directories from the directory index entry that")
 	p("  precedes the name, as an efficient reader does.")
-	p("- A chunk is never smaller than the archive's block size (`S3ARCHIVEFS_CACHE_CHUNK_SIZE` below it means the")
-	p("  block size), so in these 1 MiB-block archives every metadata read outside the 256 KiB tail fetches 1 MiB:")
-	p("  that, not the data, is what separates a small file's cold GET from its minimum. `-var NAME=value` runs")
-	p("  the bench with other function settings to measure such trade-offs.")
+	p("- The metadata region (inode table to the end) is cached in 64 KiB chunks, the data in block-size chunks.")
+	p("  When the tail read at open does not cover the region, the open fetches the rest in parallel ranged GETs")
+	p("  (docs/decisions.md). `-var NAME=value` runs the bench with other function settings to measure trade-offs.")
 	p("- The reference model follows aws-samples/s3-access-for-squash (`repo.rs`, `hook_helper.rs`): chunk = block")
 	p("  size (its default), every hole found by a block read is fetched from the hole to the chunk after the block.")
-	p("- The machine is shared with other jobs (see the load average); the bench and every process it measures run")
+	p("- The machine is shared with other jobs (other sessions build and test on it: see the load average), so only")
+	p("  ratios within one run count, never absolute times across runs. The bench and every process it measures run")
 	p("  on the same 2 cores, so throughput figures include the endpoint and the client copying the bytes. Compare")
 	p("  ratios, and prefer the best run when a median is disturbed.")
 	p("")
@@ -289,21 +322,26 @@ func (r *Report) Headline() string {
 	var b strings.Builder
 	for _, g := range r.Gets {
 		cr, cb := medianTraffic(g.Cold)
-		fmt.Fprintf(&b, "- %s, cold: %.0f requests and %s from S3 (%s the minimum of %s); the reference design: %s (%s ours). "+
-			"First byte after %s (%s a direct S3 GET; reference, modelled: %s).\n",
-			g.Case.Name, cr, humanBytes(int64(cb)), ratio(cb, float64(g.Min.Bytes)), humanBytes(g.Min.Bytes),
+		fmt.Fprintf(&b, "- %s, cold: %.0f requests in %d sequential round trips and %s from S3 (%s the minimum of %s); the reference design: %s (%s ours). "+
+			"First byte after %s (%s a direct S3 GET; %s the reference's modelled %s).\n",
+			g.Case.Name, cr, maxRounds(g.Cold), humanBytes(int64(cb)), ratio(cb, float64(g.Min.Bytes)), humanBytes(g.Min.Bytes),
 			humanBytes(g.Ref.Bytes), ratio(float64(g.Ref.Bytes), cb),
-			fmtDur(g.ColdTTFB.Median()), ratio(g.ColdTTFB.Median(), g.DirectTTFB.Median()), fmtDur(g.RefTTFB()))
+			fmtDur(g.ColdTTFB.Median()), ratio(g.ColdTTFB.Median(), g.DirectTTFB.Median()), ratio(g.ColdTTFB.Median(), g.RefTTFB()), fmtDur(g.RefTTFB()))
+		if len(g.SharedTraffic) > 0 {
+			sr, _ := medianTraffic(g.SharedTraffic)
+			fmt.Fprintf(&b, "- %s, cold instance on a warm shared cache: %.0f S3 requests, first byte after %s (%s a warm process).\n",
+				g.Case.Name, sr, fmtDur(g.SharedTTFB.Median()), ratio(g.SharedTTFB.Median(), g.WarmTTFB.Median()))
+		}
 	}
 	for _, st := range r.Throughput.Streams {
 		if st.Size != r.Sizes.Files[len(r.Sizes.Files)-1] {
 			continue
 		}
-		goS, nat := st.Func["go"].Median(), st.Func["native"].Median()
-		fmt.Fprintf(&b, "- Streaming %s, %s: function %.0f MB/s (go) and %.0f MB/s (native, %s go); `unsquashfs -cat` %.0f MB/s "+
-			"(function native / unsquashfs: %s; `s3archivefs cat` / unsquashfs: %s).\n",
-			humanSize(st.Size), st.Comp, st.MBps(goS), st.MBps(nat), ratio(goS, nat), st.MBps(st.Unsquashfs.Median()),
-			ratio(st.Unsquashfs.Median(), nat), ratio(st.Unsquashfs.Median(), st.CLI.Median()))
+		u := st.Unsquashfs.Median()
+		fmt.Fprintf(&b, "- Streaming %s, %s, against `unsquashfs -cat` (%.0f MB/s): `s3archivefs cat` %s (go), %s (native); "+
+			"the function %s (go), %s (native).\n",
+			humanSize(st.Size), st.Comp, st.MBps(u), ratio(u, st.CLI["go"].Median()), ratio(u, st.CLI["native"].Median()),
+			ratio(u, st.Func["go"].Median()), ratio(u, st.Func["native"].Median()))
 	}
 	if l := r.Listing; l != nil {
 		fmt.Fprintf(&b, "- Listing: a page from the middle of the %d-file archive costs %s the first page (cold); a full walk of %d pages takes %s.\n",

@@ -21,9 +21,10 @@ type Stream struct {
 	Comp string
 	Size int64
 	// Unsquashfs and Rdsquashfs are the native tools on the archive file;
-	// CLI is `s3archivefs cat` on it: the function's Go data path without
-	// S3, HTTP or the endpoint.
-	Unsquashfs, Rdsquashfs, CLI Samples
+	// CLI is `s3archivefs cat` on it per engine: the function's data path
+	// without S3, HTTP or the endpoint.
+	Unsquashfs, Rdsquashfs Samples
+	CLI                    map[string]Samples
 	// Func holds the function per engine, warm (chunks on local disk);
 	// FuncCold is the go engine's first GET, chunks coming from S3.
 	Func     map[string]Samples
@@ -57,7 +58,7 @@ func measureThroughput(ctx context.Context, e *Env, reps int) (*Throughput, erro
 		archive := e.W.BigSqf[comp]
 		streams := map[int64]*Stream{}
 		for _, size := range sizes {
-			st := &Stream{Comp: comp, Size: size, Func: map[string]Samples{}}
+			st := &Stream{Comp: comp, Size: size, Func: map[string]Samples{}, CLI: map[string]Samples{}}
 			streams[size] = st
 			out.Streams = append(out.Streams, st)
 			e.Log("streaming %s (%s) with unsquashfs, rdsquashfs and s3archivefs cat", FileName(size), comp)
@@ -71,10 +72,12 @@ func measureThroughput(ctx context.Context, e *Env, reps int) (*Throughput, erro
 					return nil, err
 				}
 				st.Rdsquashfs = append(st.Rdsquashfs, d)
-				if d, err = timeCmd(ctx, e.CLI, "cat", archive, FileName(size)); err != nil {
-					return nil, err
+				for _, engine := range Engines {
+					if d, err = timeCmd(ctx, e.CLI, "cat", "--engine", engine, "--native-lib-dir", e.LayerLib, archive, FileName(size)); err != nil {
+						return nil, err
+					}
+					st.CLI[engine] = append(st.CLI[engine], d)
 				}
-				st.CLI = append(st.CLI, d)
 			}
 		}
 		// One chunk cache per archive, shared by both engines' processes:

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -115,6 +116,8 @@ type Stats struct {
 	// Faults counts injected faults that fired; ByKind splits them.
 	Faults int64
 	ByKind map[FaultKind]int64
+	// Active counts requests in flight (not reset by a reset).
+	Active int64
 	// Spans are the requests' lifetimes, from arrival to the last byte
 	// sent, in the order they ended (the first maxSpans after a reset).
 	Spans []Span
@@ -161,6 +164,8 @@ type proxy struct {
 	bps       int64
 	transport *http.Transport
 
+	active atomic.Int64
+
 	mu     sync.Mutex
 	st     Stats
 	faults []Fault
@@ -187,6 +192,7 @@ func (p *proxy) stats() Stats {
 	defer p.mu.Unlock()
 	s := p.st
 	s.Spans = slices.Clone(p.st.Spans)
+	s.Active = p.active.Load()
 	s.Requests = maps.Clone(p.st.Requests)
 	s.ByKind = maps.Clone(p.st.ByKind)
 	return s
@@ -260,7 +266,9 @@ func (p *proxy) addBytes(n int) {
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	p.active.Add(1)
 	defer func() {
+		p.active.Add(-1)
 		p.mu.Lock()
 		if len(p.st.Spans) < maxSpans {
 			p.st.Spans = append(p.st.Spans, Span{Start: start, End: time.Now()})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/s3archivefs/s3archivefs/function/internal/archive"
 	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
+	"github.com/s3archivefs/s3archivefs/function/internal/codec/libsquashfs"
 	"github.com/s3archivefs/s3archivefs/function/internal/s3src"
 	"github.com/s3archivefs/s3archivefs/function/internal/squash"
 )
@@ -28,10 +29,14 @@ type readFlags struct {
 	aws      awsFlags
 	cache    string
 	cacheMax int64
+	engine   string
+	libDir   string
 }
 
 func (r *readFlags) register(fs *flag.FlagSet) {
 	r.aws.register(fs)
+	fs.StringVar(&r.engine, "engine", "go", "block decompressor: go, native (libsquashfs from --native-lib-dir) or auto, as S3ARCHIVEFS_ENGINE")
+	fs.StringVar(&r.libDir, "native-lib-dir", libsquashfs.DefaultDir, "where the native engine's libsquashfs is found")
 	fs.StringVar(&r.cache, "cache", "", "chunk cache `dir` (default: the user cache dir + /s3archivefs)")
 	fs.Int64Var(&r.cacheMax, "cache-max", 1<<30, "chunk cache size bound in `bytes`")
 }
@@ -50,8 +55,12 @@ type opened struct {
 // needs; anything else is a local archive file (to look inside before
 // installing it).
 func (r *readFlags) open(ctx context.Context, e *env, arg string) (*opened, error) {
+	engine, err := libsquashfs.Select(r.engine, r.libDir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
 	if !strings.HasPrefix(arg, "s3://") {
-		return openLocal(arg)
+		return openLocal(arg, squash.Options{Engine: engine})
 	}
 	u, err := parseS3URL(arg)
 	if err != nil {
@@ -65,6 +74,7 @@ func (r *readFlags) open(ctx context.Context, e *env, arg string) (*opened, erro
 	if err != nil {
 		return nil, err
 	}
+	opener.Squash.Engine = engine
 	a, err := opener.Open(ctx, archive.Ref{Bucket: u.bucket, Key: u.key})
 	if err != nil {
 		return nil, err
@@ -100,7 +110,7 @@ func (r *readFlags) opener(e *env, client *s3.Client) (*archive.Opener, error) {
 	}, nil
 }
 
-func openLocal(name string) (*opened, error) {
+func openLocal(name string, opts squash.Options) (*opened, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
@@ -111,7 +121,7 @@ func openLocal(name string) (*opened, error) {
 	}
 	var fsys *squash.Image
 	if err == nil {
-		fsys, err = squash.Open(f, fi.Size(), squash.Options{})
+		fsys, err = squash.Open(f, fi.Size(), opts)
 	}
 	if err != nil {
 		f.Close()
