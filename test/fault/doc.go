@@ -9,7 +9,9 @@
 //     requests faulted (every kind the proxy has: resets before the
 //     headers, after them and mid-body, stalls, truncated bodies, 503, 500,
 //     short 206s): no wrong byte served as a success, no request longer
-//     than the function timeout, and every GET good once the faults stop.
+//     than the function timeout, and every GET good once the faults stop;
+//     then 200 GETs with 70% of S3 requests faulted, so that retries run
+//     out: failures must show as errors, never as wrong bytes.
 //   - TestCacheDamage: chunk files truncated, deleted, overwritten with
 //     garbage of the same or another size while GETs are served, and a
 //     full cache filesystem: no wrong byte.

@@ -54,6 +54,27 @@ func TestRandomGetsUnderFaults(t *testing.T) {
 		t.Errorf("only %d of 1000 GETs succeeded: retries do not absorb 10%% of faults", tl.ok)
 	}
 
+	// Heavy faults: 70% of S3 requests fail (no stalls, for time), so
+	// retries run out and clients see failures. A failure must show as an
+	// error or a broken body, never as a success with wrong bytes.
+	w.s3.ResetStats()
+	w.s3.SetRandomFaults(&s3test.RandomFaults{Rate: 0.7, Seed: seed + 1, Kinds: []s3test.FaultKind{
+		s3test.SlowDown, s3test.InternalError, s3test.Reset, s3test.ShortBody,
+		s3test.ResetBeforeHeaders, s3test.ResetAfterHeaders, s3test.ShortRange}})
+	heavy := run(ctx, s.client, 200, 8, w.draw(8))
+	w.s3.SetRandomFaults(nil)
+	st = w.s3.Stats()
+	t.Logf("under 70%% faults: %s; S3 requests %d, faulted %d: %s", heavy, st.Total(), st.Faults, byKind(st))
+	if heavy.wrong != 0 {
+		t.Errorf("under heavy faults, %d wrong answers served as success, e.g. %v", heavy.wrong, heavy.examples)
+	}
+	if heavy.slowest > functionTimeout+5*time.Second {
+		t.Errorf("under heavy faults the slowest GET took %v, past the function timeout of %v", heavy.slowest, functionTimeout)
+	}
+	if heavy.ok == heavy.gets {
+		t.Error("under 70% faults every GET succeeded: the failure path was not exercised")
+	}
+
 	// Recovery: with the faults gone, every GET is good.
 	after := run(ctx, s.client, 200, 8, w.draw(2))
 	t.Logf("after the faults: %s", after)
