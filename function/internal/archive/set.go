@@ -57,6 +57,7 @@ func (s *Set) now() time.Time {
 // Get returns the open archive for ref, opening it (once, however many
 // callers ask at the same time) or revalidating it as needed.
 func (s *Set) Get(ctx context.Context, ref Ref) (*Archive, error) {
+	asked := s.now()
 	sl, fresh := s.slot(ref)
 	if fresh {
 		s.fill(ctx, sl)
@@ -67,7 +68,9 @@ func (s *Set) Get(ctx context.Context, ref Ref) (*Archive, error) {
 		return nil, ctx.Err()
 	}
 	if sl.err != nil {
-		if s.now().Sub(sl.checked) < s.Revalidate {
+		// A failure from before this request, and older than Revalidate,
+		// is tried again; a newer one is the answer.
+		if !sl.checked.Before(asked) || s.now().Sub(sl.checked) < s.Revalidate {
 			return nil, sl.err // remembered, and logged when it happened
 		}
 		s.drop(sl)

@@ -116,6 +116,22 @@ func TestOpenFailures(t *testing.T) {
 		t.Errorf("%d log lines for 8 failed opens (4 archives, twice each), want one per open", got)
 	}
 
+	t.Run("revalidate 0", func(t *testing.T) {
+		now = now.Add(2 * time.Minute)
+		every := &archive.Set{Opener: o, Max: 8, Now: func() time.Time { return now }}
+		ref := archive.Ref{Bucket: bucket, Key: "junk.sqfs"}
+		for i := range 2 {
+			srv.ResetStats()
+			if _, err := every.Get(ctx, ref); !errors.Is(err, archive.ErrNotSquashfs) {
+				t.Fatalf("Get %d: %v", i, err)
+			}
+			if n := srv.Stats().Total(); n == 0 || n > 2 {
+				t.Errorf("Get %d: %d S3 requests, want one open (2) each time", i, n)
+			}
+			now = now.Add(time.Millisecond)
+		}
+	})
+
 	t.Run("transient", func(t *testing.T) {
 		ref := archive.Ref{Bucket: bucket, Key: "junk.sqfs"}
 		now = now.Add(2 * time.Minute)
