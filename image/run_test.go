@@ -53,52 +53,94 @@ var runTree = fixture.Tree{Name: "image-run", Seed: 1313, Nodes: []fixture.Node{
 	{Path: "sub/dir/nested.bin", Size: 5000},
 }}
 
-// TestImageServes unpacks each image and runs its own bootstrap in a chroot
-// of it (its loader, its glibc, its /opt/lib; arm64 through
-// qemu-aarch64-static copied into the unpacked tree) behind the local Object
-// Lambda endpoint and versitygw: a GET of every file of an archive per
-// compressor, a Range GET, a HEAD and a listing.
+// TestImageServes unpacks each image and runs its own bootstrap from it
+// behind the local Object Lambda endpoint and versitygw: a GET of every file
+// of an archive per compressor, a Range GET, a HEAD and a listing. Two ways,
+// both with only the image's loader, glibc and /opt/lib:
+//
+//	chroot  chroot ROOT /var/runtime/bootstrap, the image's own paths (PT_INTERP,
+//	        the default /opt/lib); arm64 through qemu-aarch64-static copied into
+//	        the test's unpacked tree (no binfmt_misc needed). Needs root.
+//	loader  ROOT/<PT_INTERP> --inhibit-cache --library-path ROOT/lib/<triplet>
+//	        ROOT/var/runtime/bootstrap, S3ARCHIVEFS_NATIVE_LIB_DIR=ROOT/opt/lib;
+//	        arm64 with qemu-aarch64-static in front. Any user.
 func TestImageServes(t *testing.T) {
 	for _, arch := range archs {
-		t.Run(string(arch), func(t *testing.T) {
-			img, _ := built(t, arch)
-			imagetest.NeedTools(t, "chroot", "mksquashfs", "gensquashfs", "versitygw")
-			if os.Geteuid() != 0 {
-				imagetest.Missing(t, "running the image's root filesystem needs chroot, so root")
-			}
-			var emulator string
-			if image.Platform(arch) != runtime.GOARCH {
-				if arch != layer.ARM64 || runtime.GOARCH != "amd64" {
-					t.Skipf("no emulator for %s on %s", arch, runtime.GOARCH)
+		for _, mode := range []string{"chroot", "loader"} {
+			t.Run(string(arch)+"/"+mode, func(t *testing.T) {
+				img, _ := built(t, arch)
+				imagetest.NeedTools(t, "mksquashfs", "gensquashfs", "versitygw")
+				if mode == "chroot" && os.Geteuid() != 0 {
+					t.Skip("chroot needs root; the loader run covers this image for other users")
 				}
-				imagetest.NeedTools(t, "qemu-aarch64-static")
-				emulator, _ = exec.LookPath("qemu-aarch64-static")
-			}
-			start := time.Now()
-			root := filepath.Join(t.TempDir(), "rootfs")
-			if err := os.Mkdir(root, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := imagetest.Unpack(img, root); err != nil {
-				t.Fatal(err)
-			}
-			args := []string{root}
-			if emulator != "" {
-				// Not part of the image: the test's copy only, so the chroot
-				// can start the emulator (binfmt_misc is not needed).
-				if err := copyFile(filepath.Join(root, ".qemu", "qemu-aarch64-static"), emulator, 0o755); err != nil {
+				var emulator string
+				if image.Platform(arch) != runtime.GOARCH {
+					if arch != layer.ARM64 || runtime.GOARCH != "amd64" {
+						t.Skipf("no emulator for %s on %s", arch, runtime.GOARCH)
+					}
+					imagetest.NeedTools(t, "qemu-aarch64-static")
+					emulator, _ = exec.LookPath("qemu-aarch64-static")
+				}
+				start := time.Now()
+				root := filepath.Join(t.TempDir(), "rootfs")
+				if err := os.Mkdir(root, 0o755); err != nil {
 					t.Fatal(err)
 				}
-				args = append(args, "/.qemu/qemu-aarch64-static")
-			}
-			args = append(args, "/var/runtime/bootstrap")
-			s := startImageStack(t, root, args)
-			t.Logf("%s: unpacked and serving in %v", arch, time.Since(start).Round(time.Millisecond))
-			s.checkRequests(t)
-			s.checkEngine(t)
-			t.Logf("%s: %d requests answered in %v (emulated: %v)", arch, s.requests, time.Since(start).Round(time.Millisecond), emulator != "")
-		})
+				if err := imagetest.Unpack(img, root); err != nil {
+					t.Fatal(err)
+				}
+				l := loaderLaunch(root, arch, emulator)
+				if mode == "chroot" {
+					var err error
+					if l, err = chrootLaunch(root, emulator); err != nil {
+						t.Fatal(err)
+					}
+				}
+				s := startImageStack(t, root, l)
+				t.Logf("%s %s: unpacked and serving in %v", arch, mode, time.Since(start).Round(time.Millisecond))
+				s.checkRequests(t)
+				s.checkEngine(t, l.libDir)
+				t.Logf("%s %s: %d requests answered in %v (emulated: %v)", arch, mode, s.requests, time.Since(start).Round(time.Millisecond), emulator != "")
+			})
+		}
 	}
+}
+
+// launch is how the endpoint starts the image's bootstrap, and the paths as
+// the bootstrap sees them.
+type launch struct {
+	binary   string
+	args     []string
+	libDir   string // S3ARCHIVEFS_NATIVE_LIB_DIR
+	cacheDir string // S3ARCHIVEFS_CACHE_DIR
+}
+
+func chrootLaunch(root, emulator string) (launch, error) {
+	chroot, err := exec.LookPath("chroot")
+	if err != nil {
+		return launch{}, err
+	}
+	l := launch{binary: chroot, args: []string{root}, libDir: "/opt/lib", cacheDir: "/tmp/s3archivefs-cache"}
+	if emulator != "" {
+		// Not part of the image: the test's copy only.
+		if err := copyFile(filepath.Join(root, ".qemu", "qemu-aarch64-static"), emulator, 0o755); err != nil {
+			return launch{}, err
+		}
+		l.args = append(l.args, "/.qemu/qemu-aarch64-static")
+	}
+	l.args = append(l.args, "/var/runtime/bootstrap")
+	return l, nil
+}
+
+func loaderLaunch(root string, arch layer.Arch, emulator string) launch {
+	interp := map[layer.Arch]string{layer.X86_64: "lib64/ld-linux-x86-64.so.2", layer.ARM64: "lib/ld-linux-aarch64.so.1"}[arch]
+	args := []string{"--inhibit-cache", "--library-path", filepath.Join(root, "lib", image.Triplet(arch)), filepath.Join(root, "var", "runtime", "bootstrap")}
+	l := launch{binary: filepath.Join(root, interp), args: args,
+		libDir: filepath.Join(root, "opt", "lib"), cacheDir: filepath.Join(root, "tmp", "s3archivefs-cache")}
+	if emulator != "" {
+		l.binary, l.args = emulator, append([]string{l.binary}, args...)
+	}
+	return l
 }
 
 // TestEmulatedArm64Codec runs the codec package's own load tests and decode
@@ -173,7 +215,7 @@ type imageStack struct {
 	requests int
 }
 
-func startImageStack(t *testing.T, root string, chrootArgs []string) *imageStack {
+func startImageStack(t *testing.T, root string, l launch) *imageStack {
 	t.Helper()
 	ctx := t.Context()
 	srv := s3test.StartT(t, s3test.Options{})
@@ -183,7 +225,7 @@ func startImageStack(t *testing.T, root string, chrootArgs []string) *imageStack
 		}
 	}
 	s := &imageStack{sources: map[string]string{}, logPath: filepath.Join(t.TempDir(), "function.log")}
-	vars := []string{"S3ARCHIVEFS_ENGINE=native", "S3ARCHIVEFS_CACHE_DIR=/tmp/s3archivefs-cache"}
+	vars := []string{"S3ARCHIVEFS_ENGINE=native", "S3ARCHIVEFS_NATIVE_LIB_DIR=" + l.libDir, "S3ARCHIVEFS_CACHE_DIR=" + l.cacheDir}
 	for i, c := range compressors {
 		archive, src := fixture.Build(t, fixture.Recipe{Tree: runTree, Tool: c.tool, Compressor: c.name, BlockSize: 64 << 10})
 		if err := srv.PutFile(ctx, archiveBucket, c.name+".sqfs", archive, nil); err != nil {
@@ -200,17 +242,13 @@ func startImageStack(t *testing.T, root string, chrootArgs []string) *imageStack
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logFile.Close() })
-	chroot, err := exec.LookPath("chroot")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ep, err := olaplocal.StartServer(olaplocal.ServerConfig{
 		Addr: "127.0.0.1:0",
 		Endpoint: olaplocal.Config{Bucket: olaplocal.DefaultBucket, Upstream: olaplocal.Upstream{
 			Endpoint: srv.Endpoint(), Bucket: "supporting",
 			AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey}},
-		Binary:          chroot,
-		Args:            chrootArgs,
+		Binary:          l.binary,
+		Args:            l.args,
 		FunctionTimeout: 2 * time.Minute, // emulated start-up is slow
 		FunctionVars:    vars,
 		FunctionOutput:  logFile,
@@ -292,7 +330,7 @@ func (s *imageStack) checkRequests(t *testing.T) {
 
 // checkEngine reads the function's logs: every process it started chose
 // the native engine from the image's /opt/lib.
-func (s *imageStack) checkEngine(t *testing.T) {
+func (s *imageStack) checkEngine(t *testing.T, libDir string) {
 	t.Helper()
 	f, err := os.Open(s.logPath)
 	if err != nil {
@@ -309,8 +347,8 @@ func (s *imageStack) checkEngine(t *testing.T) {
 		}
 		if l.Msg == "codec engine" {
 			engines++
-			if l.Engine != "native" || l.Dir != "/opt/lib" {
-				t.Errorf("codec engine %q from %q, want native from /opt/lib", l.Engine, l.Dir)
+			if l.Engine != "native" || l.Dir != libDir {
+				t.Errorf("codec engine %q from %q, want native from %s", l.Engine, l.Dir, libDir)
 			}
 		}
 	}
