@@ -11,9 +11,15 @@ module "s3archivefs" {
   source = "../../modules/stack"
 
   name            = "s3archivefs-${local.environment}"
+  frontend        = var.frontend
   bucket_name     = var.bucket_name
   prefix_vmap     = var.prefix_vmap
   vmap_ext_bucket = var.vmap_ext_bucket
+
+  # The function URL front: its access keys live in a secret (created
+  # empty unless keys_secret_arn names one), never in tfvars.
+  keys_secret_arn       = var.keys_secret_arn
+  real_allowed_prefixes = var.real_allowed_prefixes
 
   reader_principal_arns = var.reader_principal_arns
   bucket_kms_key_arns   = var.bucket_kms_key_arns

@@ -4,6 +4,10 @@ region = "eu-west-1"
 
 bucket_name = "my-archives"
 
+# Which front: "object_lambda" needs an account that used S3 Object Lambda
+# before 7 November 2025; "function_url" works in any account; "both".
+frontend = "object_lambda"
+
 # Virtual prefix => squashfs archive. Edit, then `make plan ENV=dev` and
 # `make apply ENV=dev`: new invocations see the new map.
 prefix_vmap = {

@@ -81,3 +81,21 @@ variable "create_ecr_repository" {
   description = "Create the ECR repository s3archivefs-<env> to push the image to (needed before the first image deploy)."
   default     = false
 }
+
+variable "frontend" {
+  type        = string
+  description = "\"object_lambda\" (accounts that used S3 Object Lambda before 7 November 2025), \"function_url\" (any account: a plain S3 endpoint) or \"both\". See terraform/README.md, \"Which front\"."
+  default     = "object_lambda"
+}
+
+variable "keys_secret_arn" {
+  type        = string
+  description = "Function URL front: an existing Secrets Manager secret with the access keys; null: an empty one is created (put the value with `aws secretsmanager put-secret-value`)."
+  default     = null
+}
+
+variable "real_allowed_prefixes" {
+  type        = list(string)
+  description = "Function URL front: prefixes of bucket_name its role may read and list; [\"\"]: all."
+  default     = [""]
+}

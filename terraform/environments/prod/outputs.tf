@@ -57,3 +57,18 @@ output "ecr_repository_url" {
   description = "Where `make image-push` pushes, or null."
   value       = module.s3archivefs.ecr_repository_url
 }
+
+output "function_url" {
+  description = "The function URL front's S3 endpoint (--endpoint-url), or null."
+  value       = module.s3archivefs.function_url
+}
+
+output "function_url_examples" {
+  description = "Ready-to-paste commands for the function URL front, or null."
+  value       = module.s3archivefs.function_url_examples
+}
+
+output "keys_secret_arn" {
+  description = "The secret holding the function URL front's access keys, or null."
+  value       = module.s3archivefs.keys_secret_arn
+}

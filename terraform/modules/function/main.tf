@@ -8,7 +8,16 @@ locals {
   region     = data.aws_region.current.region
   account_id = data.aws_caller_identity.current.account_id
 
-  olap_arn = "arn:${local.partition}:s3-object-lambda:${local.region}:${local.account_id}:accesspoint/${var.object_lambda_access_point_name}"
+  is_olap  = var.front == "object_lambda"
+  olap_arn = local.is_olap ? "arn:${local.partition}:s3-object-lambda:${local.region}:${local.account_id}:accesspoint/${var.object_lambda_access_point_name}" : null
+
+  # front function_url: the real bucket and what of it the role may touch.
+  # IAM reads '*', '?' and '$' in resources as wildcards (the prefixes'
+  # validation refuses them); a "" prefix is the whole bucket.
+  real_bucket_arn   = var.real_bucket_name != null ? "arn:${local.partition}:s3:::${var.real_bucket_name}" : null
+  real_object_arns  = var.real_bucket_name != null ? sort(distinct([for p in var.real_allowed_prefixes : "${local.real_bucket_arn}/${p}*"])) : []
+  real_list_all     = contains(var.real_allowed_prefixes, "")
+  real_list_prefixs = sort(distinct([for p in var.real_allowed_prefixes : "${p}*"]))
 
   log_group_name = "/aws/lambda/${var.name}"
 
@@ -37,7 +46,20 @@ locals {
     # only with the layer.
     S3ARCHIVEFS_ENGINE    = local.is_image || length(var.layer_arns) > 0 ? "native" : "go"
     S3ARCHIVEFS_LOG_LEVEL = var.log_level
+    S3ARCHIVEFS_FRONT     = var.front
   }
+
+  # front function_url (the contract with the Go side: CONTRACT-front-b).
+  # The secret's ARN may be known only after apply; the size estimate
+  # below counts a placeholder of the longest ARN instead, so that the
+  # choice of VMAP delivery stays known at plan.
+  url_env_known = local.is_olap ? {} : merge(
+    { S3ARCHIVEFS_KEYS_REFRESH_INTERVAL = var.keys_refresh_interval },
+    var.real_bucket_name != null ? { S3ARCHIVEFS_REAL_BUCKET = var.real_bucket_name } : {},
+    coalesce(var.client_bucket_name, var.real_bucket_name, "-") != "-" ? { S3ARCHIVEFS_BUCKET = coalesce(var.client_bucket_name, var.real_bucket_name) } : {},
+  )
+  url_env          = local.is_olap ? {} : merge(local.url_env_known, { S3ARCHIVEFS_KEYS_SECRET_ARN = var.keys_secret_arn })
+  url_env_estimate = local.is_olap ? {} : merge(local.url_env_known, { S3ARCHIVEFS_KEYS_SECRET_ARN = join("", [for i in range(256) : "x"]) })
 
   # Lambda refuses environments over 4 KB (4096 bytes). The size is taken
   # from the JSON of the whole map, which over-counts every variable by its
@@ -45,8 +67,8 @@ locals {
   # base64 (4 characters per 3 bytes, rounded up), since length() counts
   # characters, not UTF-8 bytes. Over-counting only moves the switch to the
   # ext file earlier, never later.
-  inline_env       = merge(local.base_env, local.vmap_env)
-  inline_env_bytes = ceil(length(base64encode(jsonencode(local.inline_env))) * 3 / 4)
+  inline_env       = merge(local.base_env, local.url_env, local.vmap_env)
+  inline_env_bytes = ceil(length(base64encode(jsonencode(merge(local.base_env, local.url_env_estimate, local.vmap_env)))) * 3 / 4)
   env_limit_bytes  = 4096
 
   use_ext_file = length(local.vmap_lines) > 20 || local.inline_env_bytes > local.env_limit_bytes
@@ -56,7 +78,7 @@ locals {
   ext_file_ok  = var.vmap_ext_bucket != null && var.vmap_ext_key != null
   ext_file_url = local.use_ext_file && local.ext_file_ok ? "s3://${var.vmap_ext_bucket}/${var.vmap_ext_key}" : null
 
-  environment = local.use_ext_file ? merge(local.base_env, {
+  environment = local.use_ext_file ? merge(local.base_env, local.url_env, {
     S3ARCHIVEFS_PREFIX_VMAP_EXT_FILE   = local.ext_file_url
     S3ARCHIVEFS_PREFIX_VMAP_EXT_SHA256 = local.vmap_ext_sha256
   }) : local.inline_env
@@ -145,24 +167,72 @@ data "aws_iam_policy_document" "function" {
     resources = concat(local.archive_object_arns, local.ext_file_arns)
   }
 
-  # Merged listings: the function lists the real objects through the
-  # supporting access point only. No grant on the bucket ARN: a request
-  # through an access point is authorised on the access point (and the
-  # bucket policy's delegation to access points), so a grant on the bucket
-  # would only let the role list the bucket around the access point.
-  statement {
-    sid       = "ListThroughSupportingAccessPoint"
-    actions   = ["s3:ListBucket"]
-    resources = [var.supporting_access_point_arn]
+  # front object_lambda. Merged listings: the function lists the real
+  # objects through the supporting access point only. No grant on the
+  # bucket ARN: a request through an access point is authorised on the
+  # access point (and the bucket policy's delegation to access points), so
+  # a grant on the bucket would only let the role list around it.
+  dynamic "statement" {
+    for_each = local.is_olap && var.supporting_access_point_arn != null ? [1] : []
+    content {
+      sid       = "ListThroughSupportingAccessPoint"
+      actions   = ["s3:ListBucket"]
+      resources = [var.supporting_access_point_arn]
+    }
   }
 
   # The Service Authorization Reference gives WriteGetObjectResponse the
   # resource type objectlambdaaccesspoint: the one access point that
   # invokes this function (ARN built from its name, known at plan).
-  statement {
-    sid       = "AnswerObjectLambdaRequests"
-    actions   = ["s3-object-lambda:WriteGetObjectResponse"]
-    resources = [local.olap_arn]
+  dynamic "statement" {
+    for_each = local.is_olap ? [1] : []
+    content {
+      sid       = "AnswerObjectLambdaRequests"
+      actions   = ["s3-object-lambda:WriteGetObjectResponse"]
+      resources = [local.olap_arn]
+    }
+  }
+
+  # front function_url: real objects with the function's own role, only
+  # under the allowed prefixes.
+  dynamic "statement" {
+    for_each = !local.is_olap && var.real_bucket_name != null ? [1] : []
+    content {
+      sid       = "ReadRealObjects"
+      actions   = ["s3:GetObject"]
+      resources = local.real_object_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = !local.is_olap && var.real_bucket_name != null ? [1] : []
+    content {
+      sid       = "ListRealObjects"
+      actions   = ["s3:ListBucket"]
+      resources = [local.real_bucket_arn]
+      dynamic "condition" {
+        for_each = local.real_list_all ? [] : [1]
+        content {
+          test     = "StringLike"
+          variable = "s3:prefix"
+          values   = local.real_list_prefixs
+        }
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = !local.is_olap && length(var.real_kms_key_arns) > 0 ? [1] : []
+    content {
+      sid       = "DecryptRealObjects"
+      actions   = ["kms:Decrypt"]
+      resources = var.real_kms_key_arns
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.${local.dns_suffix}"]
+      }
+    }
   }
 
   # Only to its own log group (created above, so no logs:CreateLogGroup).
@@ -240,6 +310,41 @@ data "aws_iam_policy_document" "network" {
   }
 }
 
+# front function_url: the keys secret, in a policy of its own (a secret
+# created in the same apply has its ARN only then; the policy above stays
+# readable in `terraform plan`).
+data "aws_iam_policy_document" "keys" {
+  count = local.is_olap ? 0 : 1
+
+  statement {
+    sid       = "ReadAccessKeys"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.keys_secret_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.keys_kms_key_arn != null ? [1] : []
+    content {
+      sid       = "DecryptAccessKeys"
+      actions   = ["kms:Decrypt"]
+      resources = [var.keys_kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.${local.dns_suffix}"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "keys" {
+  count = local.is_olap ? 0 : 1
+
+  name   = "access-keys"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.keys[0].json
+}
+
 resource "aws_iam_role_policy" "this" {
   name   = "s3archivefs"
   role   = aws_iam_role.this.id
@@ -308,7 +413,7 @@ resource "aws_vpc_security_group_egress_rule" "nfs" {
 #tfsec:ignore:aws-lambda-enable-tracing
 resource "aws_lambda_function" "this" {
   function_name = var.name
-  description   = "s3archivefs: files inside squashfs archives in S3, served through S3 Object Lambda"
+  description   = local.is_olap ? "s3archivefs: files inside squashfs archives in S3, served through S3 Object Lambda" : "s3archivefs: files inside squashfs archives in S3, served as an S3 endpoint on a function URL"
   role          = aws_iam_role.this.arn
   architectures = [var.architecture]
   memory_size   = var.memory_size
@@ -368,6 +473,10 @@ resource "aws_lambda_function" "this" {
       error_message = "package_type = \"${var.package_type}\": an image needs image_uri and takes no layer (its /opt/lib holds the libraries); a zip needs zip_path."
     }
     precondition {
+      condition     = local.is_olap ? var.timeout <= 60 && var.object_lambda_access_point_name != null : var.keys_secret_arn != null && !local.in_vpc
+      error_message = "front ${var.front}: Object Lambda needs object_lambda_access_point_name and a timeout of at most 60 s (its own limit); a function URL needs keys_secret_arn and no VPC (function URLs do not stream the responses of VPC-attached functions)."
+    }
+    precondition {
       condition     = var.reserved_concurrency == null || try(var.reserved_concurrency <= data.aws_servicequotas_service_quota.concurrency[0].value - 100, false)
       error_message = "reserved_concurrency = ${coalesce(var.reserved_concurrency, 0)} needs an account concurrency limit of at least ${coalesce(var.reserved_concurrency, 0) + 100} (Lambda keeps 100 unreserved), but this account's limit is ${try(data.aws_servicequotas_service_quota.concurrency[0].value, "unknown")}. Lower reserved_concurrency or ask AWS to raise the quota \"Concurrent executions\" (L-B99A9384)."
     }
@@ -379,5 +488,5 @@ resource "aws_lambda_function" "this" {
 
   # Lambda checks the role's VPC and EFS permissions when it creates the
   # function, and the ext file must exist before the environment names it.
-  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy.network, aws_s3_object.vmap_ext]
+  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy.network, aws_iam_role_policy.keys, aws_s3_object.vmap_ext]
 }

@@ -65,12 +65,12 @@ variable "memory_size" {
 
 variable "timeout" {
   type        = number
-  description = "Timeout in seconds. S3 Object Lambda gives a request 60 seconds at most, so a longer timeout only wastes money."
+  description = "Timeout in seconds. S3 Object Lambda gives a request 60 seconds at most (front object_lambda: 1 to 60); a function URL up to 900 (front function_url)."
   default     = 60
 
   validation {
-    condition     = var.timeout >= 1 && var.timeout <= 60 && floor(var.timeout) == var.timeout
-    error_message = "timeout must be a whole number of seconds between 1 and 60 (Object Lambda stops waiting after 60 s)."
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds between 1 and 900 (Lambda's limit; 60 with Object Lambda)."
   }
 }
 
@@ -209,22 +209,35 @@ variable "layer_arns" {
 # ---------------------------------------------------------------------------
 # The fronts that invoke the function, and where it lists real objects.
 
-variable "object_lambda_access_point_name" {
+variable "front" {
   type        = string
-  description = "Name of the Object Lambda access point that invokes the function: s3-object-lambda:WriteGetObjectResponse is granted on exactly that access point (its ARN is built from the name, so there is no cycle with the access point that names the function)."
+  description = "S3ARCHIVEFS_FRONT: \"object_lambda\" (answers S3 Object Lambda events) or \"function_url\" (a plain S3 endpoint behind a function URL, checking SigV4 itself). Chooses the grants below too."
+  default     = "object_lambda"
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,43}[a-z0-9]$", var.object_lambda_access_point_name))
+    condition     = contains(["object_lambda", "function_url"], var.front)
+    error_message = "front must be \"object_lambda\" or \"function_url\"."
+  }
+}
+
+variable "object_lambda_access_point_name" {
+  type        = string
+  description = "front object_lambda: name of the Object Lambda access point that invokes the function: s3-object-lambda:WriteGetObjectResponse is granted on exactly that access point (its ARN is built from the name, so there is no cycle with the access point that names the function)."
+  default     = null
+
+  validation {
+    condition     = var.object_lambda_access_point_name == null || can(regex("^[a-z0-9][a-z0-9-]{1,43}[a-z0-9]$", var.object_lambda_access_point_name))
     error_message = "object_lambda_access_point_name must be 3 to 45 lowercase letters, digits and '-', starting and ending with a letter or digit."
   }
 }
 
 variable "supporting_access_point_arn" {
   type        = string
-  description = "ARN of the supporting access point (arn:<partition>:s3:<region>:<account>:accesspoint/<name>); the function may list through it."
+  description = "front object_lambda: ARN of the supporting access point (arn:<partition>:s3:<region>:<account>:accesspoint/<name>); the function may list through it."
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:[^:]+:s3:[^:]+:[0-9]{12}:accesspoint/[a-z0-9-]{3,50}$", var.supporting_access_point_arn))
+    condition     = var.supporting_access_point_arn == null || can(regex("^arn:[^:]+:s3:[^:]+:[0-9]{12}:accesspoint/[a-z0-9-]{3,50}$", var.supporting_access_point_arn))
     error_message = "supporting_access_point_arn must look like arn:aws:s3:eu-west-1:123456789012:accesspoint/my-access-point."
   }
 }
@@ -287,5 +300,70 @@ variable "efs_mount_path" {
   validation {
     condition     = can(regex("^/mnt/[A-Za-z0-9_.-]+$", var.efs_mount_path))
     error_message = "efs_mount_path must be /mnt/<name> with letters, digits, '_', '.' or '-' (a Lambda rule)."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# front function_url (see CONTRACT in modules/function-url/README.md).
+
+variable "real_bucket_name" {
+  type        = string
+  description = "front function_url: S3ARCHIVEFS_REAL_BUCKET, the bucket whose real objects (keys outside the VMAP) the function reads and lists with its own role; null: only virtual keys exist."
+  default     = null
+
+  validation {
+    condition     = var.real_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.real_bucket_name))
+    error_message = "real_bucket_name must be null or a bucket name: 3 to 63 lowercase letters, digits, '.' and '-'."
+  }
+}
+
+variable "client_bucket_name" {
+  type        = string
+  description = "front function_url: S3ARCHIVEFS_BUCKET, the bucket name clients address; null: real_bucket_name."
+  default     = null
+
+  validation {
+    condition     = var.client_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.client_bucket_name))
+    error_message = "client_bucket_name must be null or a bucket name: 3 to 63 lowercase letters, digits, '.' and '-'."
+  }
+}
+
+variable "real_allowed_prefixes" {
+  type        = list(string)
+  description = "front function_url: key prefixes of real_bucket_name the role may read (s3:GetObject on <prefix>*) and list (s3:ListBucket with s3:prefix); [\"\"]: the whole bucket."
+  default     = [""]
+
+  validation {
+    condition     = length(var.real_allowed_prefixes) >= 1 && alltrue([for p in var.real_allowed_prefixes : !can(regex("[[:cntrl:]*?$]", p)) && !startswith(p, "/")])
+    error_message = "real_allowed_prefixes must hold at least one prefix (\"\" for all), none starting with '/' or holding a control character, '*', '?' or '$'."
+  }
+}
+
+variable "real_kms_key_arns" {
+  type        = list(string)
+  description = "front function_url: KMS keys of real_bucket_name's SSE-KMS objects (kms:Decrypt via S3)."
+  default     = []
+}
+
+variable "keys_secret_arn" {
+  type        = string
+  description = "front function_url: S3ARCHIVEFS_KEYS_SECRET_ARN, the Secrets Manager secret with the access keys; the role may read exactly this secret."
+  default     = null
+}
+
+variable "keys_kms_key_arn" {
+  type        = string
+  description = "front function_url: customer KMS key of that secret (kms:Decrypt via Secrets Manager); null: the AWS managed key."
+  default     = null
+}
+
+variable "keys_refresh_interval" {
+  type        = string
+  description = "front function_url: S3ARCHIVEFS_KEYS_REFRESH_INTERVAL, how often the keys are re-read (Go duration)."
+  default     = "5m"
+
+  validation {
+    condition     = can(regex("^([0-9]+(ns|us|ms|s|m|h))+$", var.keys_refresh_interval))
+    error_message = "keys_refresh_interval must be a Go duration such as \"5m\"."
   }
 }

@@ -8,6 +8,17 @@ variable "name" {
   }
 }
 
+variable "frontend" {
+  type        = string
+  description = "Which front serves the archives: \"object_lambda\" (an S3 Object Lambda access point; only for accounts that already used Object Lambda before 7 November 2025), \"function_url\" (a plain S3 endpoint on a Lambda function URL, any account) or \"both\"."
+  default     = "object_lambda"
+
+  validation {
+    condition     = contains(["object_lambda", "function_url", "both"], var.frontend)
+    error_message = "frontend must be \"object_lambda\", \"function_url\" or \"both\"."
+  }
+}
+
 variable "bucket_name" {
   type        = string
   description = "Bucket the Object Lambda access point serves: keys under no virtual prefix pass through to it, and listings merge its real objects with the virtual ones. It must exist (this stack does not create it)."
@@ -263,4 +274,49 @@ variable "require_alarm_actions" {
   type        = bool
   description = "Fail the plan when the alarms would notify no one."
   default     = false
+}
+
+# ---------------------------------------------------------------------------
+# The function URL front (frontend = "function_url" or "both").
+
+variable "real_allowed_prefixes" {
+  type        = list(string)
+  description = "Key prefixes of bucket_name the function URL front may read and list with its role; [\"\"]: the whole bucket. Each access key's allow_prefixes (in the secret) narrows it further."
+  default     = [""]
+}
+
+variable "keys_secret_arn" {
+  type        = string
+  description = "An existing Secrets Manager secret with the access keys (JSON); null: the stack creates an empty one, <function>/access-keys, to put the value into. The value is never a Terraform variable."
+  default     = null
+}
+
+variable "keys_kms_key_arn" {
+  type        = string
+  description = "Customer KMS key of the keys secret; null: the AWS managed aws/secretsmanager key."
+  default     = null
+}
+
+variable "url_timeout" {
+  type        = number
+  description = "Timeout of the function URL front in seconds (at most 900)."
+  default     = 300
+}
+
+variable "url_reserved_concurrency" {
+  type        = number
+  description = "Reserved (and maximum) concurrency of the function URL front: the URL is public, so this caps what a flood of requests can cost."
+  default     = 50
+}
+
+variable "url_ephemeral_storage_mb" {
+  type        = number
+  description = "/tmp of the function URL front in MB (its chunk cache: it runs outside the VPC, without EFS)."
+  default     = 2048
+}
+
+variable "url_cache_max_bytes" {
+  type        = number
+  description = "S3ARCHIVEFS_CACHE_MAX_BYTES of the function URL front (below url_ephemeral_storage_mb)."
+  default     = 1610612736
 }

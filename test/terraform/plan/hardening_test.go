@@ -117,6 +117,12 @@ func principalARNs(p any) []string {
 // Terraform side and the Go side cannot drift apart.
 func checkVMAPThroughGo(t *testing.T, p *planned, want map[string]string) {
 	t.Helper()
+	checkVMAPThroughGoOf(t, p, function, want)
+}
+
+// checkVMAPThroughGoOf is checkVMAPThroughGo for the function at addr.
+func checkVMAPThroughGoOf(t *testing.T, p *planned, addr string, want map[string]string) {
+	t.Helper()
 	repo, err := tfenv.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -128,13 +134,13 @@ func checkVMAPThroughGo(t *testing.T, p *planned, want map[string]string) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	env := envVars(t, p)
+	env := envVarsOf(t, p, addr)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	extURL := ""
 	if _, ok := env[extFileEnv]; ok {
-		obj := p.values(stack + "module.function.aws_s3_object.vmap_ext[0]")
+		obj := p.values(strings.TrimSuffix(addr, "aws_lambda_function.this") + "aws_s3_object.vmap_ext[0]")
 		extURL = "s3://" + obj["bucket"].(string) + "/" + obj["key"].(string)
 		local := filepath.Join(t.TempDir(), "vmap.txt")
 		if err := os.WriteFile(local, []byte(obj["content"].(string)), 0o644); err != nil {
@@ -199,7 +205,7 @@ func checkLogging(t *testing.T, p *planned, logLevel string) {
 // $LATEST version, through Object Lambda only.
 func checkClientPolicy(t *testing.T, p *planned, name string) []iamStatement {
 	t.Helper()
-	sts, rendered := policy(t, p, stack+"module.access_points.data.aws_iam_policy_document.client")
+	sts, rendered := policy(t, p, stack+"module.access_points[0].data.aws_iam_policy_document.client")
 	if !rendered {
 		t.Error("client_policy_json is only known after apply")
 	}
@@ -215,7 +221,7 @@ func checkClientPolicy(t *testing.T, p *planned, name string) []iamStatement {
 // condition, not a principal S3 must resolve.
 func checkSupportingPolicy(t *testing.T, p *planned, name string) {
 	t.Helper()
-	sts, rendered := policy(t, p, stack+"module.access_points.data.aws_iam_policy_document.supporting")
+	sts, rendered := policy(t, p, stack+"module.access_points[0].data.aws_iam_policy_document.supporting")
 	if !rendered {
 		t.Error("the supporting access point's policy is only known after apply")
 	}
@@ -375,7 +381,7 @@ func checkProviderPinned(t *testing.T, p *planned) {
 // Deny on everyone else (roles and users by ARN, whole accounts by id).
 func checkReaders(t *testing.T, p *planned, readers []string) {
 	t.Helper()
-	sts, rendered := policy(t, p, stack+"module.access_points.data.aws_iam_policy_document.object_lambda")
+	sts, rendered := policy(t, p, stack+"module.access_points[0].data.aws_iam_policy_document.object_lambda")
 	if !rendered {
 		t.Error("the Object Lambda access point policy is only known after apply")
 	}

@@ -22,9 +22,9 @@ import (
 
 const (
 	stack    = "module.s3archivefs."
-	function = stack + "module.function.aws_lambda_function.this"
-	olap     = stack + "module.access_points.aws_s3control_object_lambda_access_point.this"
-	fnPolicy = stack + "module.function.data.aws_iam_policy_document.function"
+	function = stack + "module.function[0].aws_lambda_function.this"
+	olap     = stack + "module.access_points[0].aws_s3control_object_lambda_access_point.this"
+	fnPolicy = stack + "module.function[0].data.aws_iam_policy_document.function"
 	region   = "eu-west-1" // both environments' terraform.tfvars
 )
 
@@ -103,6 +103,34 @@ func (p *planned) unknown(addr string, path ...any) bool {
 	}
 	b, _ := v.(bool)
 	return b
+}
+
+// unknownAny reports whether attr of addr, or any element of it, is
+// unknown until apply.
+func (p *planned) unknownAny(addr, attr string) bool {
+	p.t.Helper()
+	rc, ok := p.plan.ResourceChangesMap[addr]
+	if !ok {
+		return false
+	}
+	m, _ := rc.Change.AfterUnknown.(map[string]any)
+	var has func(v any) bool
+	has = func(v any) bool {
+		switch x := v.(type) {
+		case bool:
+			return x
+		case []any:
+			return slices.ContainsFunc(x, has)
+		case map[string]any:
+			for _, e := range x {
+				if has(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return has(m[attr])
 }
 
 // types lists the managed resource types planned, with their counts.
@@ -205,7 +233,13 @@ func first(v any) map[string]any {
 
 func envVars(t *testing.T, p *planned) map[string]string {
 	t.Helper()
-	vars, _ := first(p.values(function)["environment"])["variables"].(map[string]any)
+	return envVarsOf(t, p, function)
+}
+
+// envVarsOf returns the known environment variables of the function at addr.
+func envVarsOf(t *testing.T, p *planned, addr string) map[string]string {
+	t.Helper()
+	vars, _ := first(p.values(addr)["environment"])["variables"].(map[string]any)
 	out := map[string]string{}
 	for k, v := range vars {
 		out[k], _ = v.(string)
@@ -476,7 +510,7 @@ func TestDevExtFile(t *testing.T) {
 			t.Errorf("%s set although the map goes through the ext file", k)
 		}
 	}
-	obj := p.values(stack + "module.function.aws_s3_object.vmap_ext[0]")
+	obj := p.values(stack + "module.function[0].aws_s3_object.vmap_ext[0]")
 	if got := "s3://" + obj["bucket"].(string) + "/" + obj["key"].(string); got != url {
 		t.Errorf("ext file object is %s, the function reads %s", got, url)
 	}
@@ -615,7 +649,7 @@ func TestProd(t *testing.T) {
 		if refs := references(rules[0].Expressions["referenced_security_group_id"]); !slices.Contains(refs, "var.client_security_group_id") {
 			t.Errorf("EFS ingress source %q, want var.client_security_group_id", refs)
 		}
-		if refs := references(p.moduleConfig("").ModuleCalls["efs"].Expressions["client_security_group_id"]); !slices.Contains(refs, "module.function.security_group_id") {
+		if refs := references(p.moduleConfig("").ModuleCalls["efs"].Expressions["client_security_group_id"]); !slices.Contains(refs, "module.function[0].security_group_id") {
 			t.Errorf("EFS client security group is %q, want module.function.security_group_id", refs)
 		}
 		sg := p.values(stack + "module.efs[0].aws_security_group.this")

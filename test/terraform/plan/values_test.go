@@ -227,6 +227,15 @@ func checks() []valueCheck {
 		enum("aws_lambda_layer_version", "compatible_runtimes[]", lambdatypes.Runtime("").Values(), "al2023"),
 		enum("aws_lambda_layer_version", "compatible_architectures[]", lambdatypes.Architecture("").Values(), "amd64"),
 		name("aws_lambda_layer_version", "layer_name", 140, lambdaName),
+		enum("aws_lambda_function_url", "authorization_type", lambdatypes.FunctionUrlAuthType("").Values(), "PUBLIC"),
+		enum("aws_lambda_function_url", "invoke_mode", lambdatypes.InvokeMode("").Values(), "STREAM"),
+		enum("aws_lambda_permission", "function_url_auth_type", lambdatypes.FunctionUrlAuthType("").Values(), "none"),
+		{typ: "aws_lambda_permission", rule: "action is a Lambda action of the Service Authorization Reference", check: func(r res) error {
+			a, _ := r.str("action")
+			return r.iam.checkStatements([]iamStatement{{Effect: "Allow", Action: []string{a}}})
+		}, mutate: func(a map[string]any) { a["action"] = "lambda:InvokeFunctionURL2" }},
+		name("aws_secretsmanager_secret", "name", 512, `^[A-Za-z0-9/_+=.@-]+$`),
+		numberRange("aws_secretsmanager_secret", "recovery_window_in_days", 7, 30),
 
 		enum("aws_s3control_object_lambda_access_point", "configuration.allowed_features[]", s3ctypes.ObjectLambdaAllowedFeature("").Values(), "GetObject-Ranges"),
 		enum("aws_s3control_object_lambda_access_point", "configuration.transformation_configuration.actions[]", s3ctypes.ObjectLambdaTransformationConfigurationAction("").Values(), "ListObjectsV3"),
@@ -452,7 +461,7 @@ func valuePlans(t *testing.T) ([]res, *iamData) {
 	for _, pe := range []struct {
 		name string
 		vars map[string]any
-	}{{"dev", map[string]any{"prefix_vmap": devVMAP}}, {"dev", extFileVars()}, {"prod", nil}, {"dev", imageVars()}} {
+	}{{"dev", map[string]any{"prefix_vmap": devVMAP}}, {"dev", extFileVars()}, {"prod", nil}, {"dev", imageVars()}, {"dev", urlVars("function_url")}, {"prod", map[string]any{"frontend": "both", "real_allowed_prefixes": urlPrefixes}}} {
 		p := planEnvironment(t, env, pe.name, pe.vars)
 		prefix := fmt.Sprintf("%s(%d vars):", pe.name, len(pe.vars))
 		addrs := make([]string, 0, len(p.plan.ResourcePlannedValuesMap))

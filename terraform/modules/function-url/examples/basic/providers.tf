@@ -1,0 +1,7 @@
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = { Project = "s3archivefs", Example = "function-url-basic" }
+  }
+}
