@@ -138,6 +138,9 @@ func (e *Endpoint) streamWGOR(w http.ResponseWriter, r *http.Request, reqID stri
 			status = http.StatusInternalServerError
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(c.body, 1<<20))
+		if v := h.Get("X-Amz-Fwd-Header-Content-Range"); v != "" {
+			w.Header().Set("Content-Range", v) // "bytes */size" on a 416
+		}
 		writeError(w, r, reqID, s3err(status, code, h.Get("X-Amz-Fwd-Error-Message")))
 		return
 	}

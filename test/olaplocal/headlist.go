@@ -103,6 +103,10 @@ func (e *Endpoint) headObject(w http.ResponseWriter, r *http.Request, reqID stri
 		return
 	}
 	if res.StatusCode >= 400 {
+		var v string
+		if json.Unmarshal(res.Headers["Content-Range"], &v) == nil && v != "" {
+			w.Header().Set("Content-Range", v) // "bytes */size" on a 416
+		}
 		writeError(w, r, reqID, s3err(res.StatusCode, res.ErrorCode, res.ErrorMessage))
 		return
 	}

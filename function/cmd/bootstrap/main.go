@@ -44,7 +44,11 @@ func main() {
 }
 
 func setup(ctx context.Context) (*olap.Handler, error) {
-	client, err := s3src.NewClient(ctx)
+	pathStyle, err := config.PathStyle(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	client, err := s3src.NewClientPathStyle(ctx, pathStyle)
 	if err != nil {
 		return nil, err
 	}
@@ -80,9 +84,10 @@ func setup(ctx context.Context) (*olap.Handler, error) {
 	logger.Info("init", "engine", engine.Name(), "virtual_prefixes", cfg.VMap.Len(),
 		"cache_dir", cfg.CacheDir, "cache_chunk_size", cfg.CacheChunkSize, "memory_budget", cfg.MemoryBudgetBytes)
 	return &olap.Handler{
-		Objects: &objects.Service{
+		Archived: &objects.Archived{
 			VMap:     cfg.VMap,
 			Archives: &archive.Set{Opener: opener, Max: cfg.OpenArchives, Revalidate: cfg.RevalidateInterval},
+			Owners:   objects.ObjectOwner(client),
 			Logger:   logger,
 		},
 		Writer: olap.ResponseClient(client, cfg.WGOREndpointURL),

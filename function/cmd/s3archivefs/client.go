@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/s3archivefs/s3archivefs/function/internal/config"
 	"github.com/s3archivefs/s3archivefs/function/internal/s3src"
 )
 
@@ -36,7 +37,11 @@ func (a *awsFlags) client(ctx context.Context) (*s3.Client, error) {
 			return nil, err
 		}
 	}
-	c, err := s3src.NewClient(ctx)
+	pathStyle, err := config.PathStyle(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s3src.NewClientPathStyle(ctx, pathStyle)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +60,7 @@ func (a *awsFlags) client(ctx context.Context) (*s3.Client, error) {
 		}
 		if a.endpoint != "" {
 			o.BaseEndpoint = aws.String(a.endpoint)
-			o.UsePathStyle = os.Getenv("S3ARCHIVEFS_S3_PATH_STYLE") != "false"
+			o.UsePathStyle = pathStyle
 		}
 	}), nil
 }

@@ -41,7 +41,9 @@ type Config struct {
 	// WGOREndpointURL sends WriteGetObjectResponse to a local Object
 	// Lambda endpoint; empty on AWS.
 	WGOREndpointURL string
-	VMap            *vmap.Map
+	// S3PathStyle: an S3 endpoint override means path-style addressing.
+	S3PathStyle bool
+	VMap        *vmap.Map
 	// Front is the front bootstrap runs: FrontObjectLambda or FrontFunctionURL.
 	Front string
 	// S3 is what a front that is itself an S3 endpoint needs (the
@@ -184,11 +186,11 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (*Config, err
 			return nil, fmt.Errorf("%s=%s: %w", key("Front"), FrontFunctionURL, err)
 		}
 	}
-	switch strings.ToLower(strings.TrimSpace(s.S3PathStyle)) {
-	case "", "true", "false":
-	default:
-		return nil, fmt.Errorf("%s=%q: must be true or false", key("S3PathStyle"), s.S3PathStyle)
+	pathStyle, err := parsePathStyle(s.S3PathStyle)
+	if err != nil {
+		return nil, err
 	}
+	c.S3PathStyle = pathStyle
 	if want := strings.ToLower(strings.TrimSpace(s.PrefixVmapExtSha256)); want != "" {
 		if len(want) != 64 || strings.Trim(want, "0123456789abcdef") != "" {
 			return nil, fmt.Errorf("%s=%q: not a hex SHA-256", key("PrefixVmapExtSha256"), s.PrefixVmapExtSha256)
@@ -390,4 +392,23 @@ func verified(readFile func(string) ([]byte, error), want string, warnings *[]st
 		}
 		return data, nil
 	}
+}
+
+// PathStyle reads S3ARCHIVEFS_S3_PATH_STYLE from the environment, as Load
+// does: whether an S3 endpoint override means path-style addressing. The
+// S3 client must exist before Load (the VMAP ext file may be in S3), so
+// this is read on its own. getenv is os.Getenv.
+func PathStyle(getenv func(string) string) (bool, error) {
+	return parsePathStyle(getenv(key("S3PathStyle")))
+}
+
+// parsePathStyle: unset or true (any case) is path-style, false is not.
+func parsePathStyle(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s=%q: must be true or false", key("S3PathStyle"), v)
 }

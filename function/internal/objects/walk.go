@@ -74,6 +74,12 @@ func walkDir(ctx context.Context, a *squash.Image, dir, from string, yield func(
 	}
 	// lookup considers the entry at dir/name, if there is one.
 	lookup := func(name string, dirsOnly bool) error {
+		if name == "." || name == ".." {
+			// No entry has these names; path.Join would resolve them to
+			// another directory, whose keys would then be listed under a
+			// spelling no GET accepts.
+			return nil
+		}
 		e, err := a.Lstat(path.Join(dir, name))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):

@@ -208,6 +208,29 @@ func TestGetObjectConformance(t *testing.T) {
 			want{status: 400, code: "InvalidRequest"}},
 		{"passthrough missing", s3.GetObjectInput{Key: aws.String("no-such-object")},
 			want{status: 404, code: "NoSuchKey"}},
+		// Defects of issue 12, each checked against the S3 API reference.
+		{"response-* overrides", withOverrides(s3.GetObjectInput{Key: aws.String("data/text/small.txt")}),
+			want{status: 200, body: small, header: overridden}},
+		{"passthrough response-* overrides", withOverrides(s3.GetObjectInput{Key: aws.String("hello.txt")}),
+			want{status: 200, body: hello, header: overridden}},
+		{"overrides only on 200", withOverrides(s3.GetObjectInput{Key: aws.String("data/text/small.txt"), Range: aws.String("bytes=0-1")}),
+			want{status: 206, body: small[:2], header: map[string]string{"Content-Type": "text/plain", "Cache-Control": ""}}},
+		{"If-Modified-Since in the future is ignored", s3.GetObjectInput{Key: aws.String("data/text/small.txt"), IfModifiedSince: aws.Time(time.Now().Add(48 * time.Hour))},
+			want{status: 200, body: small}},
+		{"passthrough If-Modified-Since in the future is ignored", s3.GetObjectInput{Key: aws.String("hello.txt"), IfModifiedSince: aws.Time(time.Now().Add(48 * time.Hour))},
+			want{status: 200, body: hello}},
+		{"key too long", s3.GetObjectInput{Key: aws.String("data/" + strings.Repeat("k", 1020))},
+			want{status: 400, code: "KeyTooLongError"}},
+		{"passthrough key too long", s3.GetObjectInput{Key: aws.String(strings.Repeat("k", 1025))},
+			want{status: 400, code: "KeyTooLongError"}},
+		{"partNumber 1 has the parts count of its -1 ETag", s3.GetObjectInput{Key: aws.String("data/text/small.txt"), PartNumber: aws.Int32(1)},
+			want{status: 206, body: small, header: map[string]string{"x-amz-mp-parts-count": "1"}}},
+		{"passthrough partNumber 1 of a single-part object has no parts count", s3.GetObjectInput{Key: aws.String("hello.txt"), PartNumber: aws.Int32(1)},
+			want{status: 206, body: hello, header: map[string]string{"x-amz-mp-parts-count": ""}}},
+		{"416 carries Content-Range", s3.GetObjectInput{Key: aws.String("data/text/small.txt"), Range: aws.String(fmt.Sprintf("bytes=%d-", n))},
+			want{status: 416, code: "InvalidRange", contentRange: fmt.Sprintf("bytes */%d", n)}},
+		{"passthrough 416 carries Content-Range", s3.GetObjectInput{Key: aws.String("hello.txt"), Range: aws.String("bytes=1000-")},
+			want{status: 416, code: "InvalidRange", contentRange: fmt.Sprintf("bytes */%d", len(hello))}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -245,6 +268,24 @@ func TestGetObjectConformance(t *testing.T) {
 		})
 	}
 	t.Logf("GetObject conformance: %d cases", len(cases))
+}
+
+// overridden is what withOverrides asks for: S3 sets these headers of a 200
+// answer to the response-* values (S3 API reference, GetObject).
+var overridden = map[string]string{
+	"Content-Type": "application/x-override", "Content-Language": "fr", "Cache-Control": "no-store",
+	"Content-Disposition": `attachment; filename="x.bin"`, "Content-Encoding": "identity", "Expires": "Thu, 01 Dec 2044 16:00:00 GMT",
+}
+
+func withOverrides(in s3.GetObjectInput) s3.GetObjectInput {
+	in.ResponseContentType = aws.String(overridden["Content-Type"])
+	in.ResponseContentLanguage = aws.String(overridden["Content-Language"])
+	in.ResponseCacheControl = aws.String(overridden["Cache-Control"])
+	in.ResponseContentDisposition = aws.String(overridden["Content-Disposition"])
+	in.ResponseContentEncoding = aws.String(overridden["Content-Encoding"])
+	expires, _ := http.ParseTime(overridden["Expires"])
+	in.ResponseExpires = aws.Time(expires)
+	return in
 }
 
 func trim(b []byte) []byte {

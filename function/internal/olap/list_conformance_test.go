@@ -199,6 +199,59 @@ func TestListObjectsV2Conformance(t *testing.T) {
 		}
 	})
 
+	// Keys are literal strings: a prefix with "..", "." or an empty
+	// segment matches only keys spelt that way, and there are none (a GET
+	// of such a key is NoSuchKey). Issue 12.
+	t.Run("prefix with dot segments lists nothing", func(t *testing.T) {
+		for _, prefix := range []string{"data/text/../text/", "data/text/..", "data/./text/", "data//text/", "data/text/./", "data/..", "data/../datab/"} {
+			out, err := s.listV2(t, &s3.ListObjectsV2Input{Prefix: aws.String(prefix)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := keys(out.Contents); len(got) > 0 {
+				t.Errorf("prefix %q lists %d keys", prefix, len(got))
+				for _, k := range got[:min(len(got), 2)] {
+					if a := s.get(t, &s3.GetObjectInput{Key: aws.String(k)}); a.status != 200 {
+						t.Errorf("  %q is listed, but GET answers %d %s", k, a.status, a.code)
+					}
+				}
+			}
+		}
+	})
+
+	// V1 shows owners always, V2 with fetch-owner=true; an archive's files
+	// carry the owner S3 shows for the archive object. Issue 12.
+	t.Run("owner", func(t *testing.T) {
+		out, err := s.listV2(t, &s3.ListObjectsV2Input{Prefix: aws.String("data/text/"), FetchOwner: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v1, err := s.client.ListObjects(context.Background(), &s3.ListObjectsInput{Bucket: aws.String("s3archivefs"), Prefix: aws.String("data/text/")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := archiveOwner(t, s)
+		for _, c := range [][]types.Object{out.Contents, v1.Contents} {
+			if len(c) == 0 {
+				t.Fatal("nothing listed")
+			}
+			for _, o := range c {
+				if o.Owner == nil || aws.ToString(o.Owner.ID) != want {
+					t.Errorf("%s: owner %+v, want ID %q", aws.ToString(o.Key), o.Owner, want)
+				}
+			}
+		}
+		out, err = s.listV2(t, &s3.ListObjectsV2Input{Prefix: aws.String("data/text/")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range out.Contents {
+			if o.Owner != nil {
+				t.Errorf("%s: owner without fetch-owner", aws.ToString(o.Key))
+			}
+		}
+	})
+
 	t.Run("ListObjects v1 with marker", func(t *testing.T) {
 		var got []string
 		marker := ""
@@ -253,3 +306,13 @@ func prefixes(cps []types.CommonPrefix) []string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// archiveOwner is the owner ID the S3 server shows for the archive object.
+func archiveOwner(t *testing.T, s *stack) string {
+	t.Helper()
+	out, err := s.s3.Client().ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(archiveBucket), Prefix: aws.String("special.sqfs"), FetchOwner: aws.Bool(true)})
+	if err != nil || len(out.Contents) != 1 || out.Contents[0].Owner == nil {
+		t.Fatalf("the S3 server shows no owner of the archive: %v", err)
+	}
+	return aws.ToString(out.Contents[0].Owner.ID)
+}

@@ -1,6 +1,7 @@
-// Package olap is the S3 Object Lambda transport: it decodes the event,
-// calls the core (package objects) or passes the request through to the
-// supporting access point, and encodes the answer: WriteGetObjectResponse
+// Package olap is the S3 Object Lambda front: it decodes the event into a
+// typed s3api.Request, calls the core (package objects) with the event's
+// real objects (read through the presigned inputS3Url, listed through the
+// supporting access point), and encodes the answer: WriteGetObjectResponse
 // for GetObject (exactly once per event, errors included), JSON for
 // HeadObject and the list operations.
 package olap
@@ -8,32 +9,30 @@ package olap
 import (
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3archivefs/s3archivefs/function/internal/objects"
 	"github.com/s3archivefs/s3archivefs/function/internal/reqstats"
 	"github.com/s3archivefs/s3archivefs/function/internal/s3api"
 )
 
-// ResponseWriter delivers GetObject answers (an *s3.Client).
-type ResponseWriter interface {
-	WriteGetObjectResponse(ctx context.Context, in *s3.WriteGetObjectResponseInput, opts ...func(*s3.Options)) (*s3.WriteGetObjectResponseOutput, error)
-}
-
 // Handler answers Object Lambda events.
 type Handler struct {
-	Objects *objects.Service
-	Writer  ResponseWriter
+	// Archived is the namespace of the files inside archives.
+	Archived *objects.Archived
+	Writer   ResponseWriter
 	// HTTP fetches the original objects through the presigned inputS3Url.
 	HTTP *http.Client
-	// Lister lists the real objects behind the supporting access point.
-	Lister Lister
+	// Lister lists the real objects behind the supporting access point
+	// (the function's own S3 client); nil: listings hold virtual keys only.
+	Lister objects.ListClient
 	Logger *slog.Logger
 }
 
@@ -59,7 +58,7 @@ type logLine struct {
 	op, key, archive string
 	status           int
 	bytesOut         int64
-	errCode          string
+	errCode, cause   string
 }
 
 // Handle answers one event. It returns an error only when the event cannot
@@ -71,36 +70,61 @@ func (h *Handler) Handle(ctx context.Context, ev events.S3ObjectLambdaEvent) (an
 	var line logLine
 	defer func() { h.log(ctx, ev.XAmzRequestID, &line, counters, time.Since(start)) }()
 
-	req, perr := parseUserRequest(ev.UserRequest)
-	line.key = req.Key
+	var op s3api.Op
+	var inputS3URL string
 	switch {
 	case ev.GetObjectContext != nil:
-		line.op = "GetObject"
-		if perr != nil {
-			return nil, h.writeError(ctx, ev.GetObjectContext, &line, &s3api.Error{Code: "InvalidRequest", Status: 400, Message: perr.Error()})
-		}
-		return nil, h.getObject(ctx, ev.GetObjectContext, req, &line)
+		op, inputS3URL = s3api.GetObject, ev.GetObjectContext.InputS3URL
 	case ev.HeadObjectContext != nil:
-		line.op = "HeadObject"
-		if perr != nil {
-			return headError(&line, &s3api.Error{Code: "InvalidRequest", Status: 400, Message: perr.Error()}), nil
-		}
-		return h.headObject(ctx, ev.HeadObjectContext.InputS3URL, req, &line), nil
+		op, inputS3URL = s3api.HeadObject, ev.HeadObjectContext.InputS3URL
 	case ev.ListObjectsV2Context != nil:
-		line.op = "ListObjectsV2"
-		if perr != nil {
-			return listError(&line, &s3api.Error{Code: "InvalidRequest", Status: 400, Message: perr.Error()}), nil
-		}
-		return h.list(ctx, ev, ev.ListObjectsV2Context.InputS3URL, req, true, &line), nil
+		op, inputS3URL = s3api.ListObjectsV2, ev.ListObjectsV2Context.InputS3URL
 	case ev.ListObjectsContext != nil:
-		line.op = "ListObjects"
-		if perr != nil {
-			return listError(&line, &s3api.Error{Code: "InvalidRequest", Status: 400, Message: perr.Error()}), nil
-		}
-		return h.list(ctx, ev, ev.ListObjectsContext.InputS3URL, req, false, &line), nil
+		op, inputS3URL = s3api.ListObjects, ev.ListObjectsContext.InputS3URL
+	default:
+		line.op = "unknown"
+		return nil, errors.New("olap: the event has no getObjectContext, headObjectContext, listObjectsContext or listObjectsV2Context")
 	}
-	line.op = "unknown"
-	return nil, errors.New("olap: the event has no getObjectContext, headObjectContext, listObjectsContext or listObjectsV2Context")
+	line.op = string(op)
+	ans := h.serve(ctx, ev, op, inputS3URL, &line)
+	line.archive, line.status = ans.Archive, ans.Status
+	if ans.Err != nil {
+		line.errCode = ans.Err.Code
+		if ans.Err.Status >= 500 && ans.Err.Cause != nil {
+			// The cause (which may name an archive) is logged, never sent.
+			line.cause = ans.Err.Cause.Error()
+		}
+	}
+	switch op {
+	case s3api.GetObject:
+		return nil, h.write(ctx, ev.GetObjectContext, ans, &line)
+	case s3api.HeadObject:
+		return headAnswer(ans), nil
+	}
+	return listAnswer(ans, &line), nil
+}
+
+// serve decodes the request and calls the core.
+func (h *Handler) serve(ctx context.Context, ev events.S3ObjectLambdaEvent, op s3api.Op, inputS3URL string, l *logLine) *s3api.Answer {
+	u, err := parseUserRequest(ev.UserRequest)
+	if err != nil {
+		return s3api.ErrorAnswer(s3api.InvalidRequest(err.Error()))
+	}
+	l.key = u.Key
+	req, err := s3api.ParseRequest(op, u.Bucket, u.Key, u.Query, u.Header)
+	if err != nil {
+		return s3api.ErrorAnswer(err)
+	}
+	real := objects.Presigned{HTTP: h.HTTP, URL: inputS3URL}
+	if h.Lister != nil && (op == s3api.ListObjects || op == s3api.ListObjectsV2) {
+		bucket, err := supportingBucket(inputS3URL, ev.Configuration.SupportingAccessPointARN)
+		if err != nil {
+			return s3api.ErrorAnswer(err)
+		}
+		real.Lister = objects.BucketLister{Client: h.Lister, Bucket: bucket}
+	}
+	ns := objects.Router{VMap: h.Archived.VMap, Archived: h.Archived, Real: real}
+	return objects.Serve(ctx, ns, req)
 }
 
 func (h *Handler) log(ctx context.Context, requestID string, l *logLine, c *reqstats.Counters, d time.Duration) {
@@ -123,49 +147,64 @@ func (h *Handler) log(ctx context.Context, requestID string, l *logLine, c *reqs
 	if l.errCode != "" {
 		attrs = append(attrs, slog.String("error_code", l.errCode))
 	}
-	h.Logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
-}
-
-// asS3Error maps any failure to the S3 error the client sees, logging
-// internal causes (which may name archives) without sending them out.
-func (h *Handler) asS3Error(ctx context.Context, l *logLine, err error) *s3api.Error {
-	e := s3api.AsError(err)
-	l.status, l.errCode = e.Status, e.Code
-	if e.Status >= 500 {
-		h.Logger.LogAttrs(ctx, slog.LevelError, "request failed",
-			slog.String("op", l.op), slog.String("key", l.key), slog.String("archive", l.archive),
-			slog.String("err", err.Error()))
+	level := slog.LevelInfo
+	if l.cause != "" {
+		attrs = append(attrs, slog.String("err", l.cause))
+		level = slog.LevelError
 	}
-	return e
+	h.Logger.LogAttrs(ctx, level, "request", attrs...)
 }
 
-func (h *Handler) writeError(ctx context.Context, gc *events.S3ObjectLambdaGetObjectContext, l *logLine, err error) error {
-	e := h.asS3Error(ctx, l, err)
-	if werr := h.write(ctx, wgorError(gc.OutputRoute, gc.OutputToken, e.Status, e.Code, e.Message), e.Status, l); werr != nil {
-		return werr
+func headAnswer(a *s3api.Answer) *HeadResponse {
+	r := &HeadResponse{StatusCode: a.Status}
+	if a.Err != nil {
+		r.ErrorCode, r.ErrorMessage = a.Err.Code, a.Err.Message
 	}
-	l.errCode = e.Code
-	return nil
+	for k, vs := range a.Header() {
+		if len(vs) == 0 {
+			continue
+		}
+		if name, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-"); ok {
+			if r.Metadata == nil {
+				r.Metadata = map[string]string{}
+			}
+			r.Metadata[name] = vs[0]
+			continue
+		}
+		if r.Headers == nil {
+			r.Headers = map[string]string{}
+		}
+		r.Headers[k] = vs[0]
+	}
+	return r
 }
 
-func headError(l *logLine, e *s3api.Error) *HeadResponse {
-	l.status, l.errCode = e.Status, e.Code
-	return &HeadResponse{StatusCode: e.Status, ErrorCode: e.Code, ErrorMessage: e.Message}
+func listAnswer(a *s3api.Answer, l *logLine) *ListResponse {
+	if a.Err != nil {
+		return &ListResponse{StatusCode: a.Status, ErrorCode: a.Err.Code, ErrorMessage: a.Err.Message}
+	}
+	body := a.List.XML()
+	l.bytesOut = int64(len(body))
+	return &ListResponse{StatusCode: a.Status, ListResultXML: string(body)}
 }
 
-func listError(l *logLine, e *s3api.Error) *ListResponse {
-	l.status, l.errCode = e.Status, e.Code
-	return &ListResponse{StatusCode: e.Status, ErrorCode: e.Code, ErrorMessage: e.Message}
-}
-
-// countingReader counts the body bytes delivered to the client.
-type countingReader struct {
-	r io.Reader
-	n *int64
-}
-
-func (c countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	*c.n += int64(n)
-	return n, err
+// supportingBucket names the supporting access point for the SDK: its ARN
+// when the presigned URL is an access point host (on AWS), or the bucket in
+// the URL's path when the URL is path style (an S3-compatible server).
+func supportingBucket(inputS3URL, arn string) (string, error) {
+	u, err := url.Parse(inputS3URL)
+	if err != nil || u.Host == "" {
+		return "", s3api.InternalError(fmt.Errorf("olap: the event's inputS3Url is not a URL"))
+	}
+	if strings.Contains(u.Hostname(), ".s3-accesspoint.") {
+		if arn == "" {
+			return "", s3api.InternalError(fmt.Errorf("olap: the event names no supportingAccessPointArn"))
+		}
+		return arn, nil
+	}
+	bucket, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	if bucket == "" {
+		return "", s3api.InternalError(fmt.Errorf("olap: the event's inputS3Url names no bucket"))
+	}
+	return bucket, nil
 }

@@ -154,10 +154,10 @@ func newHandler(t *testing.T, srv *s3test.Server, endpointURL string, logs *logB
 		Logger:    logger,
 	}
 	return &olap.Handler{
-		Objects: &objects.Service{VMap: m, Archives: &archive.Set{Opener: opener, Max: 8, Revalidate: time.Minute}, Logger: logger},
-		Writer:  olap.ResponseClient(client, endpointURL),
-		HTTP:    &http.Client{},
-		Lister:  client,
-		Logger:  logger,
+		Archived: &objects.Archived{VMap: m, Archives: &archive.Set{Opener: opener, Max: 8, Revalidate: time.Minute}, Owners: objects.ObjectOwner(client), Logger: logger},
+		Writer:   olap.ResponseClient(client, endpointURL),
+		HTTP:     &http.Client{},
+		Lister:   client,
+		Logger:   logger,
 	}
 }

@@ -2,10 +2,16 @@ package olap
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -13,80 +19,125 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/s3api"
 )
 
-// wgorInput turns an HTTP-shaped answer (status, S3 response headers, body)
-// into the WriteGetObjectResponse call that delivers it to the client.
-func wgorInput(route, token string, status int, h http.Header, body io.Reader) *s3.WriteGetObjectResponseInput {
+// ResponseWriter delivers GetObject answers (an *s3.Client).
+type ResponseWriter interface {
+	WriteGetObjectResponse(ctx context.Context, in *s3.WriteGetObjectResponseInput, opts ...func(*s3.Options)) (*s3.WriteGetObjectResponseOutput, error)
+}
+
+// write delivers the answer with one WriteGetObjectResponse. A failure here
+// (the client went away, the body could not be read, a timeout) can reach
+// no client any more: its cause is logged and returned so Lambda records
+// the invocation as failed.
+//
+// A streamed body cannot be replayed, so the call is never retried: a
+// retry would sleep its backoff and then fail anyway ("failed to rewind
+// transport stream for retry"), holding the function meanwhile. A body
+// that fails mid-stream fails the call, which aborts the upload: the
+// Content-Length sent first makes the client see a cut, never a clean end.
+func (h *Handler) write(ctx context.Context, gc *events.S3ObjectLambdaGetObjectContext, a *s3api.Answer, l *logLine) error {
+	in := wgorInput(gc.OutputRoute, gc.OutputToken, a)
+	var body *countingReader
+	if a.Body != nil {
+		defer a.Body.Close()
+		body = &countingReader{r: a.Body, n: &l.bytesOut}
+		in.Body = body
+	}
+	_, err := h.Writer.WriteGetObjectResponse(ctx, in, func(o *s3.Options) { o.Retryer = aws.NopRetryer{} })
+	if err != nil {
+		l.status, l.errCode = http.StatusInternalServerError, "WriteGetObjectResponseFailed"
+		l.cause = wgorCause(ctx, err, body)
+		return fmt.Errorf("olap: WriteGetObjectResponse: %s: %w", l.cause, err)
+	}
+	return nil
+}
+
+// wgorCause says why WriteGetObjectResponse failed: the body (the
+// archive or the original object) broke, the invocation ran out of time,
+// or the upload itself failed (the client went away, the endpoint refused).
+func wgorCause(ctx context.Context, err error, body *countingReader) string {
+	switch {
+	case body != nil && body.err != nil && !errors.Is(body.err, io.EOF):
+		return "reading the body failed after " + strconv.FormatInt(*body.n, 10) + " bytes: " + body.err.Error()
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "the invocation timed out"
+	case ctx.Err() != nil:
+		return "the invocation was cancelled: " + ctx.Err().Error()
+	}
+	return "the upload failed (the client went away or the endpoint refused it): " + err.Error()
+}
+
+// countingReader counts the body bytes delivered to the client and keeps
+// the error that ended the body.
+type countingReader struct {
+	r   io.Reader
+	n   *int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// wgorInput turns the core's answer into the WriteGetObjectResponse call
+// that delivers it to the client.
+func wgorInput(route, token string, a *s3api.Answer) *s3.WriteGetObjectResponseInput {
 	in := &s3.WriteGetObjectResponseInput{
 		RequestRoute: aws.String(route),
 		RequestToken: aws.String(token),
-		StatusCode:   aws.Int32(int32(status)),
-		Body:         body,
+		StatusCode:   aws.Int32(int32(a.Status)),
 	}
-	str := func(name string) *string {
-		if v := h.Get(name); v != "" {
-			return aws.String(v)
+	str := func(v string) *string {
+		if v == "" {
+			return nil
 		}
-		return nil
+		return aws.String(v)
 	}
-	in.AcceptRanges = str("Accept-Ranges")
-	in.CacheControl = str("Cache-Control")
-	in.ContentDisposition = str("Content-Disposition")
-	in.ContentEncoding = str("Content-Encoding")
-	in.ContentLanguage = str("Content-Language")
-	in.ContentRange = str("Content-Range")
-	in.ContentType = str("Content-Type")
-	in.ETag = str("ETag")
-	in.Expiration = str("x-amz-expiration")
-	in.Restore = str("x-amz-restore")
-	in.VersionId = str("x-amz-version-id")
-	if v := h.Get("Content-Length"); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			in.ContentLength = aws.Int64(n)
-		}
+	if a.Err != nil {
+		in.ErrorCode, in.ErrorMessage = aws.String(a.Err.Code), aws.String(a.Err.Message)
+		in.ContentRange = str(a.ContentRange) // "bytes */size" on a 416, as S3 sends it
+		return in
 	}
-	if v := h.Get("Last-Modified"); v != "" {
-		if t, err := http.ParseTime(v); err == nil {
-			in.LastModified = aws.Time(t)
-		}
+	i := a.Info
+	in.ETag = str(`"` + strings.Trim(i.ETag, `"`) + `"`)
+	if !i.LastModified.IsZero() {
+		in.LastModified = aws.Time(i.LastModified)
 	}
-	if v := h.Get("Expires"); v != "" {
-		if t, err := http.ParseTime(v); err == nil {
-			in.Expires = aws.Time(t.UTC().Truncate(time.Second))
-		}
+	if a.Status == http.StatusNotModified {
+		return in
 	}
-	if v := h.Get("x-amz-mp-parts-count"); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
-			in.PartsCount = aws.Int32(int32(n))
-		}
+	h := a.Header()
+	in.AcceptRanges = str(h.Get("Accept-Ranges"))
+	in.ContentLength = aws.Int64(a.ContentLength)
+	in.ContentRange = str(a.ContentRange)
+	in.ContentType = str(h.Get("Content-Type"))
+	in.CacheControl = str(i.CacheControl)
+	in.ContentDisposition = str(i.ContentDisposition)
+	in.ContentEncoding = str(i.ContentEncoding)
+	in.ContentLanguage = str(i.ContentLanguage)
+	in.Expiration = str(i.Expiration)
+	in.Restore = str(i.Restore)
+	in.VersionId = str(i.VersionID)
+	if t, err := http.ParseTime(i.Expires); err == nil {
+		in.Expires = aws.Time(t.UTC().Truncate(time.Second))
 	}
-	if v := h.Get("x-amz-storage-class"); v != "" {
-		in.StorageClass = types.StorageClass(v)
+	if a.PartsCount > 0 {
+		in.PartsCount = aws.Int32(int32(a.PartsCount))
 	}
-	if v := h.Get("x-amz-server-side-encryption"); v != "" {
-		in.ServerSideEncryption = types.ServerSideEncryption(v)
-	}
-	for k, vs := range h {
-		if name, ok := cutMetaPrefix(k); ok && len(vs) > 0 {
-			if in.Metadata == nil {
-				in.Metadata = make(map[string]string)
-			}
-			in.Metadata[name] = vs[0]
-		}
+	in.StorageClass = types.StorageClass(i.StorageClass)
+	in.ServerSideEncryption = types.ServerSideEncryption(i.ServerSideEncryption)
+	if len(i.Metadata) > 0 {
+		in.Metadata = maps.Clone(i.Metadata)
 	}
 	return in
-}
-
-// wgorError is the WriteGetObjectResponse call for an S3 error.
-func wgorError(route, token string, status int, code, message string) *s3.WriteGetObjectResponseInput {
-	return &s3.WriteGetObjectResponseInput{
-		RequestRoute: aws.String(route),
-		RequestToken: aws.String(token),
-		StatusCode:   aws.Int32(int32(status)),
-		ErrorCode:    aws.String(code),
-		ErrorMessage: aws.String(message),
-	}
 }
 
 // ResponseClient returns the client that calls WriteGetObjectResponse: the

@@ -37,7 +37,8 @@ func ConditionsFrom(h http.Header) Conditions {
 // If-Match compares strongly (a W/ tag never matches), If-None-Match
 // weakly; both take lists and "*". S3 also accepts tags without quotes.
 // Dates are HTTP-dates in any of the three formats; an invalid date is
-// ignored (RFC 9110 §13.1.3-4). Times compare at one-second granularity,
+// ignored (RFC 9110 §13.1.3-4), and so is an If-Modified-Since later than
+// now (RFC 9110 §13.1.3: such a date is invalid; S3 answers 200). Times compare at one-second granularity,
 // the resolution of Last-Modified.
 func EvalConditions(c Conditions, etag string, lastModified time.Time) *Error {
 	opaque := unquote(etag)
@@ -53,7 +54,7 @@ func EvalConditions(c Conditions, etag string, lastModified time.Time) *Error {
 		if matchETag(c.IfNoneMatch, opaque, true) {
 			return NotModified()
 		}
-	} else if t, ok := parseHTTPDate(c.IfModifiedSince); ok && !mod.After(t) {
+	} else if t, ok := parseHTTPDate(c.IfModifiedSince); ok && !t.After(time.Now()) && !mod.After(t) {
 		return NotModified()
 	}
 	return nil

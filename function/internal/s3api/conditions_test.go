@@ -18,6 +18,8 @@ func TestEvalConditions(t *testing.T) {
 		want int // 0: no error
 	}{
 		{"none", Conditions{}, 0},
+		// A date later than now is invalid (RFC 9110 §13.1.3); S3 answers 200.
+		{"if-modified-since in the future ignored", Conditions{IfModifiedSince: time.Now().Add(24 * time.Hour).UTC().Format(http.TimeFormat)}, 0},
 		{"if-match hit", Conditions{IfMatch: etag}, 0},
 		{"if-match unquoted", Conditions{IfMatch: "abc123-1"}, 0},
 		{"if-match miss", Conditions{IfMatch: `"other"`}, 412},

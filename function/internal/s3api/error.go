@@ -69,79 +69,144 @@ func AsError(err error) *Error {
 	return InternalError(err)
 }
 
+// codes is the one table of the S3 error codes this service answers with:
+// HTTP status and S3's default message (S3 API reference, "Error
+// responses", "List of error codes"). Nothing else spells a code.
+var codes = map[string]struct {
+	status  int
+	message string
+}{
+	"AccessDenied":                 {http.StatusForbidden, "Access Denied"},
+	"InternalError":                {http.StatusInternalServerError, "We encountered an internal error. Please try again."},
+	"InvalidArgument":              {http.StatusBadRequest, "Invalid Argument"},
+	"InvalidPartNumber":            {http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable"},
+	"InvalidRange":                 {http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable"},
+	"InvalidRequest":               {http.StatusBadRequest, "Invalid Request"},
+	"KeyTooLongError":              {http.StatusBadRequest, "Your key is too long"},
+	"MethodNotAllowed":             {http.StatusMethodNotAllowed, "The specified method is not allowed against this resource."},
+	"NoSuchBucket":                 {http.StatusNotFound, "The specified bucket does not exist"},
+	"NoSuchKey":                    {http.StatusNotFound, "The specified key does not exist."},
+	"NotImplemented":               {http.StatusNotImplemented, "A header you provided implies functionality that is not implemented."},
+	"NotModified":                  {http.StatusNotModified, "Not Modified"},
+	"PreconditionFailed":           {http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold"},
+	"ServiceUnavailable":           {http.StatusServiceUnavailable, "Service is unable to handle request."},
+	"SlowDown":                     {http.StatusServiceUnavailable, "Please reduce your request rate."},
+	"BadRequest":                   {http.StatusBadRequest, "Bad Request"},
+	"SignatureDoesNotMatch":        {http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your key and signing method."},
+	"InvalidAccessKeyId":           {http.StatusForbidden, "The AWS access key Id you provided does not exist in our records."},
+	"RequestTimeTooSkewed":         {http.StatusForbidden, "The difference between the request time and the server's time is too large."},
+	"AuthorizationHeaderMalformed": {http.StatusBadRequest, "The authorization header is malformed."},
+	"MissingSecurityHeader":        {http.StatusBadRequest, "Your request is missing a required header."},
+	"ExpiredToken":                 {http.StatusBadRequest, "The provided token has expired."},
+	"InvalidBucketName":            {http.StatusBadRequest, "The specified bucket is not valid."},
+	"RequestTimeout":               {http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period."},
+}
+
+// NewError is the error of code with S3's status and default message; an
+// unknown code is a programming error and becomes InternalError.
+func NewError(code string) *Error {
+	c, ok := codes[code]
+	if !ok {
+		e := NewError("InternalError")
+		e.Cause = fmt.Errorf("s3api: unknown error code %q", code)
+		return e
+	}
+	return &Error{Code: code, Status: c.status, Message: c.message}
+}
+
+// Known reports whether code is in the table.
+func Known(code string) bool { _, ok := codes[code]; return ok }
+
+// ForStatus is the error a client is given for an S3 answer of this status
+// that names no code (a HEAD has no error document).
+func ForStatus(status int) *Error {
+	switch status {
+	case http.StatusNotFound:
+		return NewError("NoSuchKey")
+	case http.StatusForbidden:
+		return NewError("AccessDenied")
+	case http.StatusPreconditionFailed:
+		return NewError("PreconditionFailed")
+	case http.StatusRequestedRangeNotSatisfiable:
+		return NewError("InvalidRange")
+	case http.StatusBadRequest:
+		return NewError("BadRequest")
+	case http.StatusNotModified:
+		return NewError("NotModified")
+	case http.StatusServiceUnavailable:
+		return NewError("SlowDown")
+	case http.StatusNotImplemented:
+		return NewError("NotImplemented")
+	}
+	return NewError("InternalError")
+}
+
+func (e *Error) with(message string) *Error { e.Message = message; return e }
+
+func (e *Error) withCause(cause error) *Error { e.Cause = cause; return e }
+
+func (e *Error) withDetails(d ...Detail) *Error { e.Details = d; return e }
+
 // NoSuchKey is the 404 for a key that names no object.
 func NoSuchKey(key string) *Error {
-	return &Error{Code: "NoSuchKey", Status: http.StatusNotFound, Message: "The specified key does not exist.", Key: key}
+	e := NewError("NoSuchKey")
+	e.Key = key
+	return e
+}
+
+// KeyTooLong is the 400 for a key longer than S3 stores (1,024 bytes).
+func KeyTooLong(key string) *Error {
+	return NewError("KeyTooLongError").withDetails(Detail{"Size", strconv.Itoa(len(key))}, Detail{"MaxSizeAllowed", strconv.Itoa(MaxKeyBytes)})
 }
 
 // NoSuchBucket is the 404 for a bucket that does not exist.
 func NoSuchBucket(bucket string) *Error {
-	return &Error{Code: "NoSuchBucket", Status: http.StatusNotFound, Message: "The specified bucket does not exist",
-		Details: []Detail{{"BucketName", bucket}}}
+	return NewError("NoSuchBucket").withDetails(Detail{"BucketName", bucket})
 }
 
 // AccessDenied is the 403 S3 answers when the caller may not read.
-func AccessDenied(cause error) *Error {
-	return &Error{Code: "AccessDenied", Status: http.StatusForbidden, Message: "Access Denied", Cause: cause}
-}
+func AccessDenied(cause error) *Error { return NewError("AccessDenied").withCause(cause) }
 
 // InvalidRange is the 416 for a Range no byte of the object satisfies.
 func InvalidRange(rangeHeader string, size int64) *Error {
-	return &Error{Code: "InvalidRange", Status: http.StatusRequestedRangeNotSatisfiable,
-		Message: "The requested range is not satisfiable",
-		Details: []Detail{{"RangeRequested", rangeHeader}, {"ActualObjectSize", strconv.FormatInt(size, 10)}}}
+	return NewError("InvalidRange").withDetails(Detail{"RangeRequested", rangeHeader}, Detail{"ActualObjectSize", strconv.FormatInt(size, 10)})
 }
 
 // InvalidPartNumber is the 416 for a partNumber beyond the object's parts.
 func InvalidPartNumber(requested, partCount int) *Error {
-	return &Error{Code: "InvalidPartNumber", Status: http.StatusRequestedRangeNotSatisfiable,
-		Message: "The requested partnumber is not satisfiable",
-		Details: []Detail{{"PartNumberRequested", strconv.Itoa(requested)}, {"ActualPartCount", strconv.Itoa(partCount)}}}
+	return NewError("InvalidPartNumber").withDetails(Detail{"PartNumberRequested", strconv.Itoa(requested)}, Detail{"ActualPartCount", strconv.Itoa(partCount)})
 }
 
 // InvalidArgument is the 400 for a malformed request parameter.
 func InvalidArgument(message, name, value string) *Error {
-	return &Error{Code: "InvalidArgument", Status: http.StatusBadRequest, Message: message,
-		Details: []Detail{{"ArgumentName", name}, {"ArgumentValue", value}}}
+	return NewError("InvalidArgument").with(message).withDetails(Detail{"ArgumentName", name}, Detail{"ArgumentValue", value})
 }
 
 // InvalidRequest is the 400 for a request whose parts contradict.
-func InvalidRequest(message string) *Error {
-	return &Error{Code: "InvalidRequest", Status: http.StatusBadRequest, Message: message}
-}
+func InvalidRequest(message string) *Error { return NewError("InvalidRequest").with(message) }
+
+// NotImplemented is the 501 for a feature this service does not offer.
+func NotImplemented(message string) *Error { return NewError("NotImplemented").with(message) }
 
 // PreconditionFailed is the 412 for a failed If-Match or
 // If-Unmodified-Since; condition names the header.
 func PreconditionFailed(condition string) *Error {
-	return &Error{Code: "PreconditionFailed", Status: http.StatusPreconditionFailed,
-		Message: "At least one of the pre-conditions you specified did not hold",
-		Details: []Detail{{"Condition", condition}}}
+	return NewError("PreconditionFailed").withDetails(Detail{"Condition", condition})
 }
 
 // NotModified is the 304 for a GET or HEAD whose If-None-Match or
 // If-Modified-Since says the client's copy is current. It has no body.
-func NotModified() *Error {
-	return &Error{Code: "NotModified", Status: http.StatusNotModified, Message: "Not Modified"}
-}
+func NotModified() *Error { return NewError("NotModified") }
 
 // InternalError is the 500 for anything unexpected; cause is logged only.
-func InternalError(cause error) *Error {
-	return &Error{Code: "InternalError", Status: http.StatusInternalServerError,
-		Message: "We encountered an internal error. Please try again.", Cause: cause}
-}
+func InternalError(cause error) *Error { return NewError("InternalError").withCause(cause) }
 
 // ServiceUnavailable is the 503 for a dependency that did not answer in
 // time; clients retry it.
-func ServiceUnavailable(cause error) *Error {
-	return &Error{Code: "ServiceUnavailable", Status: http.StatusServiceUnavailable,
-		Message: "Service is unable to handle request.", Cause: cause}
-}
+func ServiceUnavailable(cause error) *Error { return NewError("ServiceUnavailable").withCause(cause) }
 
 // SlowDown is the 503 that asks the client to reduce its request rate.
-func SlowDown(cause error) *Error {
-	return &Error{Code: "SlowDown", Status: http.StatusServiceUnavailable,
-		Message: "Please reduce your request rate.", Cause: cause}
-}
+func SlowDown(cause error) *Error { return NewError("SlowDown").withCause(cause) }
 
 // XML renders S3's error document. resource and requestID are omitted
 // when empty. A 304 has no body: XML returns nil for it.

@@ -4,141 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"mime"
-	"net/http"
-	"net/url"
 	"path"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// ObjectMeta describes a file inside an archive as an S3 object.
-type ObjectMeta struct {
-	Key          string
-	Size         int64
-	ETag         string // quoted or not; rendered quoted
-	LastModified time.Time
-	// Mode holds the permission bits; UID, GID the owner.
-	Mode, UID, GID uint32
-	// ContentType overrides the type guessed from the key's extension.
-	ContentType string
-}
-
-// Selection is what a GET or HEAD of an object answers: the status, S3's
-// headers, and the byte span of the object to send.
-type Selection struct {
-	Status         int
-	Header         http.Header
-	Offset, Length int64
-}
-
-// maxPartNumber is the highest part number S3 accepts.
-const maxPartNumber = 10000
-
-// SelectObject applies a GET or HEAD request's Range, partNumber and
-// conditional headers to an object, in S3's order:
-//
-//  1. partNumber must be an integer in [1, 10000] (400 InvalidArgument),
-//     and cannot come with a Range (400 InvalidRequest, "Cannot specify
-//     both Range header and partNumber query parameter").
-//  2. Conditional headers (412 PreconditionFailed, 304 NotModified).
-//  3. partNumber=1 of a single-part object is the whole object as a 206
-//     with Content-Range (200 when the object is empty: no range can
-//     describe it); partNumber>1 is 416 InvalidPartNumber. A single-part
-//     object has no x-amz-mp-parts-count (S3 sends it only for objects
-//     uploaded in parts).
-//  4. Range (see ParseRange): 206 with Content-Range, or 416 InvalidRange
-//     with "Content-Range: bytes */size".
-//
-// Object Lambda passes a Range given as a query parameter in the URL
-// (S3 user guide, "Working with Range and partNumber headers"), so a
-// "Range" query parameter counts when the header is absent.
-//
-// On error, the Selection still carries the headers that go with it: ETag
-// and Last-Modified for 304, Content-Range for 416.
-func SelectObject(h http.Header, query url.Values, meta ObjectMeta) (Selection, error) {
-	rangeHeader := h.Get("Range")
-	if rangeHeader == "" {
-		rangeHeader = query.Get("Range")
-	}
-	part := 0
-	if pv, has := query["partNumber"]; has {
-		v := ""
-		if len(pv) > 0 {
-			v = pv[0]
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPartNumber {
-			return Selection{}, InvalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", v)
-		}
-		if rangeHeader != "" {
-			return Selection{}, InvalidRequest("Cannot specify both Range header and partNumber query parameter")
-		}
-		part = n
-	}
-
-	if err := EvalConditions(ConditionsFrom(h), meta.ETag, meta.LastModified); err != nil {
-		sel := Selection{Status: err.Status, Header: http.Header{}}
-		if err.Status == http.StatusNotModified {
-			sel.Header.Set("ETag", quoteETag(meta.ETag))
-			sel.Header.Set("Last-Modified", meta.LastModified.UTC().Format(http.TimeFormat))
-		}
-		return sel, err
-	}
-
-	switch {
-	case part > 1:
-		return Selection{Status: http.StatusRequestedRangeNotSatisfiable, Header: http.Header{}}, InvalidPartNumber(part, 1)
-	case part == 1 && meta.Size > 0:
-		r := Range{Start: 0, Length: meta.Size}
-		return Selection{Status: http.StatusPartialContent, Header: ObjectHeaders(meta, &r), Length: r.Length}, nil
-	case part == 1:
-		return Selection{Status: http.StatusOK, Header: ObjectHeaders(meta, nil)}, nil
-	}
-
-	r, ok, err := ParseRange(rangeHeader, meta.Size)
-	switch {
-	case err != nil:
-		hdr := http.Header{}
-		hdr.Set("Content-Range", "bytes */"+strconv.FormatInt(meta.Size, 10))
-		return Selection{Status: http.StatusRequestedRangeNotSatisfiable, Header: hdr}, err
-	case ok:
-		return Selection{Status: http.StatusPartialContent, Header: ObjectHeaders(meta, &r), Offset: r.Start, Length: r.Length}, nil
-	}
-	return Selection{Status: http.StatusOK, Header: ObjectHeaders(meta, nil), Length: meta.Size}, nil
-}
-
-// ObjectHeaders are the response headers of a GET or HEAD of the object,
-// or of the range r of it.
-//
-// The inode's attributes go out as user metadata the way s3fs-fuse and
-// other S3 file system tools store them, so they read them back: mode as
-// the decimal st_mode of a regular file, uid and gid in decimal, mtime in
-// Unix seconds.
-func ObjectHeaders(meta ObjectMeta, r *Range) http.Header {
-	h := http.Header{}
-	length := meta.Size
-	if r != nil {
-		length = r.Length
-		h.Set("Content-Range", r.ContentRange(meta.Size))
-	}
-	h.Set("Accept-Ranges", "bytes")
-	h.Set("Content-Length", strconv.FormatInt(length, 10))
-	ct := meta.ContentType
-	if ct == "" {
-		ct = ContentType(meta.Key)
-	}
-	h.Set("Content-Type", ct)
-	h.Set("ETag", quoteETag(meta.ETag))
-	h.Set("Last-Modified", meta.LastModified.UTC().Format(http.TimeFormat))
-	const regularFile = 0o100000 // S_IFREG: symlinks are followed, directories are not objects
-	h.Set("X-Amz-Meta-Mode", strconv.FormatUint(uint64(regularFile|meta.Mode&0o7777), 10))
-	h.Set("X-Amz-Meta-Uid", strconv.FormatUint(uint64(meta.UID), 10))
-	h.Set("X-Amz-Meta-Gid", strconv.FormatUint(uint64(meta.GID), 10))
-	h.Set("X-Amz-Meta-Mtime", strconv.FormatInt(meta.LastModified.Unix(), 10))
-	return h
-}
 
 // DefaultContentType is what S3 reports for an object stored without a
 // Content-Type; an archived file of unknown type looks the same.
@@ -160,21 +30,29 @@ var contentTypes = map[string]string{
 	".sh": "text/x-shellscript", ".py": "text/x-python", ".c": "text/x-c", ".h": "text/x-c", ".go": "text/x-go",
 }
 
-// ContentType guesses an object's Content-Type from its key's extension:
-// the built-in table, then the standard library's, else
-// DefaultContentType.
+// ContentType guesses an object's Content-Type from its key's extension
+// with the built-in table alone, else DefaultContentType: the answer must
+// not depend on the host (Go's mime package reads /etc/mime.types, which a
+// developer's machine has and Lambda has not).
 func ContentType(key string) string {
-	ext := strings.ToLower(path.Ext(key))
-	if ext == "" {
-		return DefaultContentType
-	}
-	if t, ok := contentTypes[ext]; ok {
-		return t
-	}
-	if t := mime.TypeByExtension(ext); t != "" {
+	if t, ok := contentTypes[strings.ToLower(path.Ext(key))]; ok {
 		return t
 	}
 	return DefaultContentType
+}
+
+// FileMetadata is the user metadata of a file inside an archive: its inode's
+// attributes the way s3fs-fuse and other S3 file system tools store them,
+// so they read them back: mode as the decimal st_mode of a regular file,
+// uid and gid in decimal, mtime in Unix seconds.
+func FileMetadata(mode, uid, gid uint32, mtime time.Time) map[string]string {
+	const regularFile = 0o100000 // S_IFREG: symlinks are followed, directories are not objects
+	return map[string]string{
+		"mode":  strconv.FormatUint(uint64(regularFile|mode&0o7777), 10),
+		"uid":   strconv.FormatUint(uint64(uid), 10),
+		"gid":   strconv.FormatUint(uint64(gid), 10),
+		"mtime": strconv.FormatInt(mtime.Unix(), 10),
+	}
 }
 
 // DerivedETag is the entity tag of a file inside an archive: a digest of

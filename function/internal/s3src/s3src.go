@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -44,18 +43,20 @@ const (
 
 // NewClient builds an S3 client from the standard SDK configuration
 // (environment, shared config and credentials files, AWS_REGION,
-// AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3).
-//
-// Path-style addressing rule: when an endpoint override is configured, the
-// client uses path-style URLs (http://host/bucket/key), which local S3
-// servers need, unless S3ARCHIVEFS_S3_PATH_STYLE is "false". Without an
-// override (real AWS) addressing stays virtual-hosted.
-func NewClient(ctx context.Context) (*s3.Client, error) {
+// AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3), with path-style addressing when
+// an endpoint override is configured: see NewClientPathStyle.
+func NewClient(ctx context.Context) (*s3.Client, error) { return NewClientPathStyle(ctx, true) }
+
+// NewClientPathStyle is NewClient with the addressing rule given: when an
+// endpoint override is configured and pathStyle is set, the client uses
+// path-style URLs (http://host/bucket/key), which local S3 servers need.
+// Without an override (real AWS) addressing stays virtual-hosted. The
+// setting is config.PathStyle (S3ARCHIVEFS_S3_PATH_STYLE), read there.
+func NewClientPathStyle(ctx context.Context, pathStyle bool) (*s3.Client, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("s3src: load AWS config: %w", err)
 	}
-	pathStyle := os.Getenv("S3ARCHIVEFS_S3_PATH_STYLE") != "false"
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if o.BaseEndpoint != nil && *o.BaseEndpoint != "" && pathStyle {
 			o.UsePathStyle = true

@@ -445,18 +445,17 @@ func TestNewClient(t *testing.T) {
 	}
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	for _, tc := range []struct {
-		env       string
-		pathStyle bool
-	}{{"true", true}, {"", true}, {"false", false}} {
-		t.Setenv("S3ARCHIVEFS_S3_PATH_STYLE", tc.env)
-		c, err := NewClient(t.Context())
+	// S3ARCHIVEFS_S3_PATH_STYLE is read by config.PathStyle, never here.
+	t.Setenv("S3ARCHIVEFS_S3_PATH_STYLE", "false")
+	for _, pathStyle := range []bool{true, false} {
+		c, err := NewClientPathStyle(t.Context(), pathStyle)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Options().UsePathStyle != tc.pathStyle {
-			t.Errorf("S3ARCHIVEFS_S3_PATH_STYLE=%q: path style %v, want %v", tc.env, c.Options().UsePathStyle, tc.pathStyle)
+		if c.Options().UsePathStyle != pathStyle {
+			t.Errorf("NewClientPathStyle(%v): path style %v", pathStyle, c.Options().UsePathStyle)
 		}
+		tc := struct{ pathStyle bool }{pathStyle}
 		if tc.pathStyle {
 			if _, err := New(c, bucket, "obj").Head(t.Context()); err != nil {
 				t.Errorf("HEAD through NewClient: %v", err)

@@ -11,7 +11,7 @@ func TestAllVirtual(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Service{VMap: m}
+	s := Router{VMap: m}
 	for prefix, want := range map[string]bool{
 		"": false, "d": false, "data": false, "datab/": false, "data/": true, "data/te": true,
 		"x/": false, "x/y": false, "x/y/": true, "x/y/z/": true, "x/yz": false,
@@ -21,7 +21,7 @@ func TestAllVirtual(t *testing.T) {
 		}
 	}
 	root, _ := vmap.Parse([]vmap.Line{{Text: "/|s3://bkt/root.sqfs", Source: "t"}})
-	if !(&Service{VMap: root}).allVirtual("") {
+	if !(Router{VMap: root}).allVirtual("") {
 		t.Error("a root mapping makes every key virtual")
 	}
 }

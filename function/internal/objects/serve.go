@@ -1,0 +1,91 @@
+package objects
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/s3api"
+)
+
+// prereadBytes is how much of a GET's body Serve reads before it answers:
+// at least the first block of a file inside an archive (squashfs blocks
+// are at most 1 MiB; the reader yields a few blocks per read), so a
+// failure to reach S3 or a corrupt first block is an S3 error the client
+// can retry, not a broken stream after a 200.
+const prereadBytes = 1 << 20
+
+// Serve answers one request from the namespace with S3's rules. It never
+// returns nil; every failure is an answer with an S3 error.
+func Serve(ctx context.Context, ns Namespace, req s3api.Request) *s3api.Answer {
+	switch req.Op {
+	case s3api.GetObject, s3api.HeadObject:
+		return serveObject(ctx, ns, req)
+	case s3api.ListObjects, s3api.ListObjectsV2:
+		res, err := s3api.List(ctx, req.List, ns.Sources(req.List.Prefix))
+		if err != nil {
+			return s3api.ErrorAnswer(err)
+		}
+		return &s3api.Answer{Status: 200, List: res}
+	}
+	return s3api.ErrorAnswer(s3api.NotImplemented("This operation is not supported."))
+}
+
+func serveObject(ctx context.Context, ns Namespace, req s3api.Request) *s3api.Answer {
+	head := req.Op == s3api.HeadObject
+	obj, err := ns.Object(ctx, req.Key, Hint{Head: head, Range: req.Range})
+	if err != nil {
+		a := s3api.ErrorAnswer(err)
+		var named interface{ ArchiveName() string }
+		if errors.As(err, &named) {
+			a.Archive = named.ArchiveName()
+		}
+		return a
+	}
+	a, off, n := s3api.Select(req, obj.Info())
+	a.Archive = obj.Archive()
+	if head || a.Err != nil || n == 0 {
+		obj.Close()
+		return a
+	}
+	body, err := obj.Open(ctx, off, n)
+	if err != nil {
+		obj.Close()
+		return failed(a, ReadError(err))
+	}
+	first := make([]byte, min(n, prereadBytes))
+	_, err = io.ReadFull(body, first)
+	if err != nil {
+		body.Close()
+		obj.Close()
+		if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+			err = errShort
+		}
+		return failed(a, ReadError(err))
+	}
+	a.Body = &preread{Reader: io.MultiReader(bytes.NewReader(first), body), body: body, obj: obj}
+	return a
+}
+
+var errShort = errors.New("objects: the body ended before its length")
+
+// failed is the error answer for a failure after the object was found.
+func failed(a *s3api.Answer, err error) *s3api.Answer {
+	e := s3api.ErrorAnswer(err)
+	e.Archive = a.Archive
+	return e
+}
+
+// preread is a body whose first bytes were read ahead.
+type preread struct {
+	io.Reader
+	body io.Closer
+	obj  Object
+}
+
+func (p *preread) Close() error {
+	err := p.body.Close()
+	p.obj.Close()
+	return err
+}
