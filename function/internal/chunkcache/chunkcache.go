@@ -91,6 +91,7 @@ const (
 	tempPrefix      = ".tmp-"
 	cacheDir        = "s3archivefs"
 	layoutDir       = "v2"
+	oldLayoutDir    = "v1" // no checksums: never read
 	evictLowPercent = 90
 	// maxPendingWrite bounds the fetched bytes held in memory while their
 	// disk write is pending.
@@ -121,7 +122,7 @@ type Config struct {
 // Cache is a chunk cache in one directory, shared by the process's objects.
 type Cache struct {
 	root    string // this layout's chunks
-	top     string // every layout's, for eviction
+	old     string // the previous layout's, evicted like this one's
 	fsDir   string
 	cap     int64
 	minFree int64
@@ -172,7 +173,7 @@ func New(cfg Config) (*Cache, error) {
 	}
 	c := &Cache{
 		root:    filepath.Join(cfg.Dir, cacheDir, layoutDir),
-		top:     filepath.Join(cfg.Dir, cacheDir),
+		old:     filepath.Join(cfg.Dir, cacheDir, oldLayoutDir),
 		fsDir:   cfg.Dir,
 		cap:     cfg.CapBytes,
 		log:     cfg.Logger,

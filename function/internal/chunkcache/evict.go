@@ -34,7 +34,7 @@ func (c *Cache) evict(must bool) {
 	var files []cachedFile
 	var total int64
 	now := time.Now()
-	filepath.WalkDir(c.top, func(path string, d fs.DirEntry, err error) error {
+	walk := func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil // unreadable or vanished: skip it
 		}
@@ -56,7 +56,11 @@ func (c *Cache) evict(must bool) {
 		files = append(files, cachedFile{path, info.Size(), info.ModTime()})
 		total += info.Size()
 		return nil
-	})
+	}
+	// Other directories beside the layouts (the archive's open records)
+	// are not chunks: left alone.
+	filepath.WalkDir(c.root, walk)
+	filepath.WalkDir(c.old, walk)
 
 	target := c.cap / 100 * evictLowPercent
 	var needFree int64

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/s3archivefs/s3archivefs/test/s3test"
 )
@@ -227,5 +228,39 @@ func TestVerifyPages(t *testing.T) {
 		if got := verifyPages(crcs, tt.first, tt.parts...); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestEvictionOfLayouts: eviction removes the previous layout's chunks
+// (never read) like its own, and leaves other directories beside them
+// (the archive's open records) alone.
+func TestEvictionOfLayouts(t *testing.T) {
+	const chunk = 4096
+	e := newEnv(t, s3test.Options{}, 32*chunk)
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	var planted []string
+	for _, rel := range []string{"s3archivefs/v1/ab/abc.c4096/0", "s3archivefs/open-v1/ab/record"} {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, make([]byte, chunk), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+		planted = append(planted, p)
+	}
+	c := newCache(t, Config{Dir: dir, CapBytes: 8 * chunkFileSize(chunk)})
+	o := e.object(c, chunk)
+	for i := range int64(32) {
+		checkRead(t, o.ReaderAt(context.Background()), e.data, i*chunk, chunk)
+		c.bg.Wait()
+	}
+	if _, err := os.Stat(planted[0]); err == nil {
+		t.Error("the v1 chunk was not evicted")
+	}
+	if _, err := os.Stat(planted[1]); err != nil {
+		t.Errorf("the open record was evicted: %v", err)
 	}
 }
