@@ -135,6 +135,19 @@ func checkVMAPThroughGoOf(t *testing.T, p *planned, addr string, want map[string
 		}
 	}
 	env := envVarsOf(t, p, addr)
+	// Values known only after apply (the ARN of a secret created in the
+	// same run) get a stand-in of the same shape.
+	rc := p.plan.ResourceChangesMap[addr]
+	au, _ := rc.Change.AfterUnknown.(map[string]any)
+	if e, _ := au["environment"].([]any); len(e) > 0 {
+		vars, _ := e[0].(map[string]any)
+		unknownVars, _ := vars["variables"].(map[string]any)
+		for k, u := range unknownVars {
+			if u == true {
+				env[k] = "arn:aws:secretsmanager:" + region + ":" + account + ":secret:stand-in-AbCdEf"
+			}
+		}
+	}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -157,9 +170,23 @@ func checkVMAPThroughGoOf(t *testing.T, p *planned, addr string, want map[string
 	var got struct {
 		ExtFileRead string            `json:"ext_file_read"`
 		Entries     map[string]string `json:"entries"`
+		ConfigError string            `json:"config_error"`
+		Unknown     []string          `json:"unknown"`
+		Front       string            `json:"front"`
 	}
 	if err := json.Unmarshal(stdout, &got); err != nil {
 		t.Fatalf("vmapresolve: %v\n%s", err, stdout)
+	}
+	// The function's own config.Load takes the whole planned environment:
+	// every variable Terraform sets is one the function knows.
+	if got.ConfigError != "" {
+		t.Errorf("config.Load refuses the planned environment: %s", got.ConfigError)
+	}
+	if len(got.Unknown) > 0 {
+		t.Errorf("the planned environment sets variables the function does not know: %q", got.Unknown)
+	}
+	if got.ConfigError == "" && got.Front != env["S3ARCHIVEFS_FRONT"] {
+		t.Errorf("config.Load runs front %q, Terraform set %q", got.Front, env["S3ARCHIVEFS_FRONT"])
 	}
 	if got.ExtFileRead != extURL {
 		t.Errorf("the function reads the ext file %q, Terraform writes %q", got.ExtFileRead, extURL)
