@@ -55,7 +55,8 @@ var runTree = fixture.Tree{Name: "image-run", Seed: 1313, Nodes: []fixture.Node{
 
 // TestImageServes unpacks each image and runs its own bootstrap from it
 // behind the local Object Lambda endpoint and versitygw: a GET of every file
-// of an archive per compressor, a Range GET, a HEAD and a listing. Two ways,
+// of an archive per compressor, a Range GET, a HEAD and a listing; in the
+// chroot, the image's CLI lists an archive too. Two ways,
 // both with only the image's loader, glibc and /opt/lib:
 //
 //	chroot  chroot ROOT /var/runtime/bootstrap, the image's own paths (PT_INTERP,
@@ -101,6 +102,9 @@ func TestImageServes(t *testing.T) {
 				s.checkRequests(t)
 				s.checkEngine(t, l.libDir)
 				t.Logf("%s %s: %d requests answered in %v (emulated: %v)", arch, mode, s.requests, time.Since(start).Round(time.Millisecond), emulator != "")
+				if mode == "chroot" {
+					s.checkCLI(t, l)
+				}
 			})
 		}
 	}
@@ -209,6 +213,7 @@ func TestEmulatedArm64Codec(t *testing.T) {
 }
 
 type imageStack struct {
+	s3env    []string // what a client of the S3 server needs (AWS_*)
 	client   *s3.Client
 	sources  map[string]string // compressor -> the fixture's source directory
 	logPath  string
@@ -224,7 +229,7 @@ func startImageStack(t *testing.T, root string, l launch) *imageStack {
 			t.Fatal(err)
 		}
 	}
-	s := &imageStack{sources: map[string]string{}, logPath: filepath.Join(t.TempDir(), "function.log")}
+	s := &imageStack{s3env: srv.Env(), sources: map[string]string{}, logPath: filepath.Join(t.TempDir(), "function.log")}
 	vars := []string{"S3ARCHIVEFS_ENGINE=native", "S3ARCHIVEFS_NATIVE_LIB_DIR=" + l.libDir, "S3ARCHIVEFS_CACHE_DIR=" + l.cacheDir}
 	for i, c := range compressors {
 		archive, src := fixture.Build(t, fixture.Recipe{Tree: runTree, Tool: c.tool, Compressor: c.name, BlockSize: 64 << 10})
@@ -325,6 +330,22 @@ func (s *imageStack) checkRequests(t *testing.T) {
 	}
 	if want := []string{"lz4/blocks.txt", "lz4/small.txt", "lz4/sub/dir/nested.bin"}; !slices.Equal(keys, want) {
 		t.Fatalf("LIST lz4/: %v, want %v", keys, want)
+	}
+}
+
+// checkCLI runs the image's operator CLI the same way as bootstrap (chroot,
+// emulator): it lists an archive straight from the S3 server.
+func (s *imageStack) checkCLI(t *testing.T, l launch) {
+	t.Helper()
+	args := append(slices.Clone(l.args[:len(l.args)-1]), "/usr/local/bin/s3archivefs", "ls", "s3://"+archiveBucket+"/zstd.sqfs")
+	cmd := exec.CommandContext(t.Context(), l.binary, args...)
+	cmd.Env = append([]string{"HOME=/tmp", "PATH=/usr/local/bin:/usr/bin:/bin"}, s.s3env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the image's s3archivefs ls: %v\n%s", err, out)
+	}
+	if got := strings.Fields(string(out)); !slices.Equal(got, []string{"blocks.txt", "small.txt", "sub"}) {
+		t.Fatalf("the image's s3archivefs ls printed %q", out)
 	}
 }
 
