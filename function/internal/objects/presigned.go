@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/s3archivefs/s3archivefs/function/internal/reqstats"
 	"github.com/s3archivefs/s3archivefs/function/internal/s3api"
@@ -189,14 +187,11 @@ func infoFrom(key string, h http.Header) s3api.ObjectInfo {
 			i.Metadata[name] = vs[0]
 		}
 	}
-	if i.LastModified.IsZero() {
-		i.LastModified = time.Time{}
-	}
 	return i
 }
 
-// s3Error is the error S3 answered with: its code and message when the
-// table knows the code, else the error for its status.
+// s3Error is the error S3 answered with: its code, status and message, or
+// for an answer without an error document (HEAD), the error for its status.
 func s3Error(resp *http.Response, key string) error {
 	var doc struct {
 		Code    string `xml:"Code"`
@@ -204,11 +199,9 @@ func s3Error(resp *http.Response, key string) error {
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var e *s3api.Error
-	if xml.Unmarshal(body, &doc) == nil && s3api.Known(doc.Code) {
-		e = s3api.NewError(doc.Code)
-		if doc.Message != "" {
-			e.Message = doc.Message
-		}
+	if xml.Unmarshal(body, &doc) == nil && doc.Code != "" {
+		// S3's own answer goes to the client as S3 gave it.
+		e = &s3api.Error{Code: doc.Code, Status: resp.StatusCode, Message: doc.Message}
 	} else {
 		e = s3api.ForStatus(resp.StatusCode)
 	}
@@ -229,5 +222,3 @@ func redactURLError(err error) error {
 	}
 	return err
 }
-
-var _ = strconv.Itoa

@@ -229,6 +229,12 @@ func TestGetObjectConformance(t *testing.T) {
 			want{status: 206, body: hello, header: map[string]string{"x-amz-mp-parts-count": ""}}},
 		{"416 carries Content-Range", s3.GetObjectInput{Key: aws.String("data/text/small.txt"), Range: aws.String(fmt.Sprintf("bytes=%d-", n))},
 			want{status: 416, code: "InvalidRange", contentRange: fmt.Sprintf("bytes */%d", n)}},
+		{"passthrough multiple ranges ignored", s3.GetObjectInput{Key: aws.String("hello.txt"), Range: aws.String("bytes=0-1,5-6")},
+			want{status: 200, body: hello}},
+		{"passthrough range -0", s3.GetObjectInput{Key: aws.String("hello.txt"), Range: aws.String("bytes=-0")},
+			want{status: 416, code: "InvalidRange", contentRange: fmt.Sprintf("bytes */%d", len(hello))}},
+		{"passthrough If-Match other before 416", s3.GetObjectInput{Key: aws.String("hello.txt"), IfMatch: aws.String(`"other"`), Range: aws.String("bytes=1000-")},
+			want{status: 412, code: "PreconditionFailed"}},
 		{"passthrough 416 carries Content-Range", s3.GetObjectInput{Key: aws.String("hello.txt"), Range: aws.String("bytes=1000-")},
 			want{status: 416, code: "InvalidRange", contentRange: fmt.Sprintf("bytes */%d", len(hello))}},
 	}
@@ -338,6 +344,21 @@ func TestHeadObjectConformance(t *testing.T) {
 			}
 		}},
 		{"passthrough partNumber 2", s3.HeadObjectInput{Key: aws.String("hello.txt"), PartNumber: aws.Int32(2)}, 416, nil},
+		{"response-content-type", s3.HeadObjectInput{Key: aws.String("data/text/small.txt"), ResponseContentType: aws.String("application/x-o"), ResponseCacheControl: aws.String("no-cache")}, 200, func(t *testing.T, a answer) {
+			if a.header.Get("Content-Type") != "application/x-o" || a.header.Get("Cache-Control") != "no-cache" {
+				t.Errorf("Content-Type %q Cache-Control %q: the overrides apply to HEAD too", a.header.Get("Content-Type"), a.header.Get("Cache-Control"))
+			}
+		}},
+		{"passthrough response-content-type", s3.HeadObjectInput{Key: aws.String("hello.txt"), ResponseContentType: aws.String("application/x-o")}, 200, func(t *testing.T, a answer) {
+			if a.header.Get("Content-Type") != "application/x-o" {
+				t.Errorf("Content-Type %q", a.header.Get("Content-Type"))
+			}
+		}},
+		{"416 carries Content-Range", s3.HeadObjectInput{Key: aws.String("data/text/small.txt"), Range: aws.String("bytes=5000-")}, 416, func(t *testing.T, a answer) {
+			if a.header.Get("Content-Range") != fmt.Sprintf("bytes */%d", len(small)) {
+				t.Errorf("Content-Range %q", a.header.Get("Content-Range"))
+			}
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
