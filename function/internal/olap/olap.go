@@ -53,22 +53,14 @@ type ListResponse struct {
 	ErrorMessage  string `json:"errorMessage,omitempty"`
 }
 
-// logLine collects the fields of the one log line written per request.
-type logLine struct {
-	op, key, archive string
-	status           int
-	bytesOut         int64
-	errCode, cause   string
-}
-
 // Handle answers one event. It returns an error only when the event cannot
 // be answered at all; S3 errors are answers.
 func (h *Handler) Handle(ctx context.Context, ev events.S3ObjectLambdaEvent) (any, error) {
 	start := time.Now()
 	counters := new(reqstats.Counters)
 	ctx = reqstats.With(ctx, counters)
-	var line logLine
-	defer func() { h.log(ctx, ev.XAmzRequestID, &line, counters, time.Since(start)) }()
+	line := reqstats.Line{RequestID: ev.XAmzRequestID}
+	defer func() { line.Log(ctx, h.Logger, counters, time.Since(start)) }()
 
 	var op s3api.Op
 	var inputS3URL string
@@ -82,19 +74,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.S3ObjectLambdaEvent) (an
 	case ev.ListObjectsContext != nil:
 		op, inputS3URL = s3api.ListObjects, ev.ListObjectsContext.InputS3URL
 	default:
-		line.op = "unknown"
+		line.Op = "unknown"
 		return nil, errors.New("olap: the event has no getObjectContext, headObjectContext, listObjectsContext or listObjectsV2Context")
 	}
-	line.op = string(op)
+	line.Op = string(op)
 	ans := h.serve(ctx, ev, op, inputS3URL, &line)
-	line.archive, line.status = ans.Archive, ans.Status
-	if ans.Err != nil {
-		line.errCode = ans.Err.Code
-		if ans.Err.Status >= 500 && ans.Err.Cause != nil {
-			// The cause (which may name an archive) is logged, never sent.
-			line.cause = ans.Err.Cause.Error()
-		}
-	}
+	line.SetAnswer(ans)
 	switch op {
 	case s3api.GetObject:
 		return nil, h.write(ctx, ev.GetObjectContext, ans, &line)
@@ -105,12 +90,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.S3ObjectLambdaEvent) (an
 }
 
 // serve decodes the request and calls the core.
-func (h *Handler) serve(ctx context.Context, ev events.S3ObjectLambdaEvent, op s3api.Op, inputS3URL string, l *logLine) *s3api.Answer {
+func (h *Handler) serve(ctx context.Context, ev events.S3ObjectLambdaEvent, op s3api.Op, inputS3URL string, l *reqstats.Line) *s3api.Answer {
 	u, err := parseUserRequest(ev.UserRequest)
 	if err != nil {
 		return s3api.ErrorAnswer(s3api.InvalidRequest(err.Error()))
 	}
-	l.key = u.Key
+	l.Key = u.Key
 	req, err := s3api.ParseRequest(op, u.Bucket, u.Key, u.Query, u.Header)
 	if err != nil {
 		return s3api.ErrorAnswer(err)
@@ -127,64 +112,25 @@ func (h *Handler) serve(ctx context.Context, ev events.S3ObjectLambdaEvent, op s
 	return objects.Serve(ctx, ns, req)
 }
 
-func (h *Handler) log(ctx context.Context, requestID string, l *logLine, c *reqstats.Counters, d time.Duration) {
-	attrs := []slog.Attr{
-		slog.String("request_id", requestID),
-		slog.String("op", l.op),
-		slog.String("key", l.key),
-		slog.Int("status", l.status),
-		slog.Int64("bytes_out", l.bytesOut),
-		slog.Int64("s3_requests", c.S3Requests.Load()),
-		slog.Int64("s3_bytes_in", c.S3BytesIn.Load()),
-		slog.Int64("cache_hits", c.CacheHits.Load()),
-		slog.Int64("cache_misses", c.CacheMisses.Load()),
-		slog.Int64("cache_corrupt", c.CacheCorrupt.Load()),
-		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-	}
-	if l.archive != "" {
-		attrs = append(attrs, slog.String("archive", l.archive))
-	}
-	if l.errCode != "" {
-		attrs = append(attrs, slog.String("error_code", l.errCode))
-	}
-	level := slog.LevelInfo
-	if l.cause != "" {
-		attrs = append(attrs, slog.String("err", l.cause))
-		level = slog.LevelError
-	}
-	h.Logger.LogAttrs(ctx, level, "request", attrs...)
-}
-
 func headAnswer(a *s3api.Answer) *HeadResponse {
-	r := &HeadResponse{StatusCode: a.Status}
+	r := &HeadResponse{StatusCode: a.Status, Headers: map[string]string{}, Metadata: a.Info.Metadata}
 	if a.Err != nil {
-		r.ErrorCode, r.ErrorMessage = a.Err.Code, a.Err.Message
+		r.ErrorCode, r.ErrorMessage, r.Metadata = a.Err.Code, a.Err.Message, nil
 	}
 	for k, vs := range a.Header() {
-		if len(vs) == 0 {
-			continue
+		if !strings.HasPrefix(strings.ToLower(k), "x-amz-meta-") {
+			r.Headers[k] = vs[0]
 		}
-		if name, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-"); ok {
-			if r.Metadata == nil {
-				r.Metadata = map[string]string{}
-			}
-			r.Metadata[name] = vs[0]
-			continue
-		}
-		if r.Headers == nil {
-			r.Headers = map[string]string{}
-		}
-		r.Headers[k] = vs[0]
 	}
 	return r
 }
 
-func listAnswer(a *s3api.Answer, l *logLine) *ListResponse {
+func listAnswer(a *s3api.Answer, l *reqstats.Line) *ListResponse {
 	if a.Err != nil {
 		return &ListResponse{StatusCode: a.Status, ErrorCode: a.Err.Code, ErrorMessage: a.Err.Message}
 	}
 	body := a.List.XML()
-	l.bytesOut = int64(len(body))
+	l.BytesOut = int64(len(body))
 	return &ListResponse{StatusCode: a.Status, ListResultXML: string(body)}
 }
 

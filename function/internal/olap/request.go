@@ -41,13 +41,7 @@ func parseUserRequest(ur events.S3ObjectLambdaUserRequest) (request, error) {
 	for k, v := range ur.Headers {
 		h.Set(k, v)
 	}
-	q := u.Query()
-	// A Range may come as a query parameter; S3 treats it as the header,
-	// and a passthrough must send it as one.
-	if h.Get("Range") == "" && q.Get("Range") != "" {
-		h.Set("Range", q.Get("Range"))
-	}
-	return request{Bucket: bucket, Key: key, Query: q, Header: h}, nil
+	return request{Bucket: bucket, Key: key, Query: u.Query(), Header: h}, nil
 }
 
 // virtualHosted reports whether host names the access point itself

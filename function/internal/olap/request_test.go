@@ -42,10 +42,3 @@ func TestParseUserRequest(t *testing.T) {
 		}
 	}
 }
-
-func TestRangeQueryBecomesHeader(t *testing.T) {
-	got, err := parseUserRequest(events.S3ObjectLambdaUserRequest{URL: "https://ol.s3-object-lambda.us-east-1.amazonaws.com/k?Range=bytes%3D0-9"})
-	if err != nil || got.Header.Get("Range") != "bytes=0-9" {
-		t.Errorf("Range = %q, %v", got.Header.Get("Range"), err)
-	}
-}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/s3archivefs/s3archivefs/function/internal/reqstats"
 	"github.com/s3archivefs/s3archivefs/function/internal/s3api"
 )
 
@@ -38,19 +39,19 @@ type ResponseWriter interface {
 // transport stream for retry"), holding the function meanwhile. A body
 // that fails mid-stream fails the call, which aborts the upload: the
 // Content-Length sent first makes the client see a cut, never a clean end.
-func (h *Handler) write(ctx context.Context, gc *events.S3ObjectLambdaGetObjectContext, a *s3api.Answer, l *logLine) error {
+func (h *Handler) write(ctx context.Context, gc *events.S3ObjectLambdaGetObjectContext, a *s3api.Answer, l *reqstats.Line) error {
 	in := wgorInput(gc.OutputRoute, gc.OutputToken, a)
-	var body *countingReader
+	var body *reqstats.BodyCounter
 	if a.Body != nil {
 		defer a.Body.Close()
-		body = &countingReader{r: a.Body, n: &l.bytesOut}
+		body = &reqstats.BodyCounter{R: a.Body, N: &l.BytesOut}
 		in.Body = body
 	}
 	_, err := h.Writer.WriteGetObjectResponse(ctx, in, func(o *s3.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
-		l.status, l.errCode = http.StatusInternalServerError, "WriteGetObjectResponseFailed"
-		l.cause = wgorCause(ctx, err, body)
-		return fmt.Errorf("olap: WriteGetObjectResponse: %s: %w", l.cause, err)
+		l.Status, l.ErrCode = http.StatusInternalServerError, "WriteGetObjectResponseFailed"
+		l.Cause = wgorCause(ctx, err, body)
+		return fmt.Errorf("olap: WriteGetObjectResponse: %w", err)
 	}
 	return nil
 }
@@ -58,33 +59,16 @@ func (h *Handler) write(ctx context.Context, gc *events.S3ObjectLambdaGetObjectC
 // wgorCause says why WriteGetObjectResponse failed: the body (the
 // archive or the original object) broke, the invocation ran out of time,
 // or the upload itself failed (the client went away, the endpoint refused).
-func wgorCause(ctx context.Context, err error, body *countingReader) string {
+func wgorCause(ctx context.Context, err error, body *reqstats.BodyCounter) string {
 	switch {
-	case body != nil && body.err != nil && !errors.Is(body.err, io.EOF):
-		return "reading the body failed after " + strconv.FormatInt(*body.n, 10) + " bytes: " + body.err.Error()
+	case body != nil && body.Err != nil && !errors.Is(body.Err, io.EOF):
+		return "reading the body failed after " + strconv.FormatInt(*body.N, 10) + " bytes: " + body.Err.Error()
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return "the invocation timed out"
 	case ctx.Err() != nil:
 		return "the invocation was cancelled: " + ctx.Err().Error()
 	}
 	return "the upload failed (the client went away or the endpoint refused it): " + err.Error()
-}
-
-// countingReader counts the body bytes delivered to the client and keeps
-// the error that ended the body.
-type countingReader struct {
-	r   io.Reader
-	n   *int64
-	err error
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	*c.n += int64(n)
-	if err != nil {
-		c.err = err
-	}
-	return n, err
 }
 
 // wgorInput turns the core's answer into the WriteGetObjectResponse call
