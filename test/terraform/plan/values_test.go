@@ -31,6 +31,8 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	s3ctypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
+	"github.com/gruntwork-io/terratest/modules/logger"
+	"github.com/gruntwork-io/terratest/modules/terraform"
 	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/s3archivefs/s3archivefs/test/terraform/internal/tfenv"
@@ -463,34 +465,102 @@ func valuePlans(t *testing.T) ([]res, *iamData) {
 		vars map[string]any
 	}{{"dev", map[string]any{"prefix_vmap": devVMAP}}, {"dev", extFileVars()}, {"prod", nil}, {"dev", imageVars()}, {"dev", urlVars("function_url")}, {"prod", map[string]any{"frontend": "both", "real_allowed_prefixes": urlPrefixes}}} {
 		p := planEnvironment(t, env, pe.name, pe.vars)
-		prefix := fmt.Sprintf("%s(%d vars):", pe.name, len(pe.vars))
-		addrs := make([]string, 0, len(p.plan.ResourcePlannedValuesMap))
-		for a := range p.plan.ResourcePlannedValuesMap {
-			addrs = append(addrs, a)
-		}
-		sort.Strings(addrs)
-		for _, addr := range addrs {
-			r := p.plan.ResourcePlannedValuesMap[addr]
-			if r.Mode != "managed" {
-				continue
-			}
-			attrs := deepCopy(r.AttributeValues)
-			if d, ok := attrs["retention_in_days"].(float64); ok {
-				attrs["retention_in_days_text"] = fmt.Sprint(d)
-			}
-			unknown := map[string]any{}
-			if rc, ok := p.plan.ResourceChangesMap[addr]; ok {
-				unknown, _ = rc.Change.AfterUnknown.(map[string]any)
-			}
-			out = append(out, res{addr: prefix + addr, attrs: attrs, unknown: unknown, iam: iam})
-		}
-		for _, addr := range policyDocuments(p) {
-			sts, _ := policy(t, p, addr)
-			iam.documents[prefix+addr] = sts
-		}
+		out = append(out, collect(t, p, fmt.Sprintf("%s(%d vars):", pe.name, len(pe.vars)), iam)...)
 	}
 	valuePlansOnce.res, valuePlansOnce.iam = out, iam
 	return slices.Clone(out), iam
+}
+
+// collect returns the managed resources of a plan (addresses prefixed) and
+// records its policy documents in iam.
+func collect(t *testing.T, p *planned, prefix string, iam *iamData) []res {
+	t.Helper()
+	var out []res
+	addrs := make([]string, 0, len(p.plan.ResourcePlannedValuesMap))
+	for a := range p.plan.ResourcePlannedValuesMap {
+		addrs = append(addrs, a)
+	}
+	sort.Strings(addrs)
+	for _, addr := range addrs {
+		r := p.plan.ResourcePlannedValuesMap[addr]
+		if r.Mode != "managed" {
+			continue
+		}
+		attrs := deepCopy(r.AttributeValues)
+		if d, ok := attrs["retention_in_days"].(float64); ok {
+			attrs["retention_in_days_text"] = fmt.Sprint(d)
+		}
+		unknown := map[string]any{}
+		if rc, ok := p.plan.ResourceChangesMap[addr]; ok {
+			unknown, _ = rc.Change.AfterUnknown.(map[string]any)
+		}
+		out = append(out, res{addr: prefix + addr, attrs: attrs, unknown: unknown, iam: iam})
+	}
+	for _, addr := range policyDocuments(p) {
+		sts, _ := policy(t, p, addr)
+		iam.documents[prefix+addr] = sts
+	}
+	return out
+}
+
+// TestLongestNamesFit plans the stack under the longest name it admits
+// (36 characters), with every option that adds a named resource, and runs
+// every value check: each derived name (roles <name>-function and
+// <name>-url-function, <name>-src, <name>-libsquashfs-<arch>, alarms,
+// secret, repository, ...) must fit its AWS limit at that length.
+func TestLongestNamesFit(t *testing.T) {
+	env := tfenv.Setup(t)
+	iam := loadIAMData(t, tfenv.IAMData(t))
+	stackDir := env.Stack(t)
+	dir := filepath.Join(filepath.Dir(stackDir), "longest")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := "s" + strings.Repeat("x", 34) + "z"
+	root := fmt.Sprintf(`provider "aws" {
+  region = "eu-west-1"
+}
+
+module "s3archivefs" {
+  source = "../terraform/modules/stack"
+
+  name                  = %q
+  frontend              = "both"
+  bucket_name           = "my-archives"
+  prefix_vmap           = { "datasets/a" = "s3://my-archives/a.sqfs" }
+  function_zip_path     = "${path.root}/../dist/function-x86_64.zip"
+  layer_zip_path        = "${path.root}/../dist/layer-x86_64.zip"
+  architecture          = "x86_64"
+  enable_vpc            = true
+  enable_flow_logs      = true
+  create_ecr_repository = true
+  create_alarm_topic    = true
+  manage_bucket_policy  = true
+  reserved_concurrency  = 10
+}
+`, name)
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(root), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := &terraform.Options{TerraformBinary: env.Terraform, TerraformDir: dir, EnvVars: env.Vars(), NoColor: true,
+		PlanFilePath: filepath.Join(t.TempDir(), "plan.bin"), Logger: logger.Discard}
+	plan, err := terraform.InitAndPlanAndShowWithStructE(t, opts)
+	if err != nil {
+		t.Fatalf("plan with a %d-character name: %v", len(name), err)
+	}
+	all := collect(t, &planned{t: t, plan: plan}, "longest:", iam)
+	if len(all) < 40 {
+		t.Fatalf("only %d resources planned", len(all))
+	}
+	for _, c := range checks() {
+		for _, r := range all {
+			if strings.Contains(r.addr, c.typ+".") {
+				if err := c.check(r); err != nil {
+					t.Errorf("%s: %s: %v", r.addr, c.rule, err)
+				}
+			}
+		}
+	}
 }
 
 // policyDocuments lists the aws_iam_policy_document data sources of a
