@@ -81,8 +81,8 @@ resource "aws_efs_access_point" "this" {
 # that reaches a mount target, and the function role's condition on the
 # access point would enforce nothing. With it: only the function's role,
 # only through its access point and a mount target, never as root, and
-# never without TLS (Lambda mounts with TLS; the Deny makes any other
-# client's plain-text mount fail).
+# never without TLS (Lambda's mount has no option for it and is relied on
+# to use TLS, unverified offline; any plain-text mount fails).
 #
 # The role is created in the same apply: the principal is this account and
 # the role a condition, so EFS never has to resolve a principal IAM has not
