@@ -66,8 +66,9 @@ type Archive struct {
 
 	prefetch prefetch // the metadata region on its way from S3
 
-	recMu sync.Mutex
-	rec   *record // what is kept in the open record
+	recMu   sync.Mutex
+	rec     *record       // what is kept in the open record
+	settled chan struct{} // see Settled
 }
 
 // archiveOverhead is what an open archive holds besides its segments, tables
@@ -150,12 +151,7 @@ func (o *Opener) Open(ctx context.Context, ref Ref) (*Archive, error) {
 		Size: tailInfo.Size, ETag: tailInfo.ETag, LastModified: tailInfo.LastModified, Checked: time.Now(),
 		Head: segment{off: 0, data: head.data}, Tail: segment{off: tailStart, data: tailData},
 	}
-	a, err := o.build(ctx, ref, src, rec)
-	if err != nil {
-		return nil, err
-	}
-	go o.saveRecord(a) // off the request path
-	return a, nil
+	return o.build(ctx, ref, src, rec, true)
 }
 
 // openRecorded opens ref from its open record, without S3, when the
@@ -171,7 +167,7 @@ func (o *Opener) openRecorded(ctx context.Context, ref Ref, now time.Time, maxAg
 	if age := now.Sub(rec.Checked); age < 0 || age >= maxAge {
 		return nil, false
 	}
-	a, err := o.build(ctx, ref, o.Source(ref), rec)
+	a, err := o.build(ctx, ref, o.Source(ref), rec, false)
 	if err != nil {
 		o.Logger.Warn("open record not usable; opening from S3", "archive", ref.String(), "err", err)
 		return nil, false
@@ -180,8 +176,9 @@ func (o *Opener) openRecorded(ctx context.Context, ref Ref, now time.Time, maxAg
 }
 
 // build parses the archive whose head and tail rec holds, reading the rest
-// through the chunk cache from src.
-func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *record) (*Archive, error) {
+// through the chunk cache from src. fresh is set when rec comes from S3
+// now, not from an open record.
+func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *record, fresh bool) (*Archive, error) {
 	sb, err := squash.ParseSuperblock(rec.Head.data)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w", ref, ErrNotSquashfs, err)
@@ -228,10 +225,16 @@ func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 	}
 	if !started {
 		a.prefetch.skip()
-		return a, nil
 	}
+	// The record is written off the request path: at once when it is new,
+	// again once the prefetch has brought the whole region.
+	a.settled = make(chan struct{})
 	go func() {
-		if a.prefetch.wait() {
+		defer close(a.settled)
+		if fresh {
+			o.saveRecord(a)
+		}
+		if started && a.prefetch.wait() {
 			a.recMu.Lock()
 			a.rec.Prefetched = true
 			a.recMu.Unlock()
@@ -269,9 +272,9 @@ func (o *Opener) saveRecord(a *Archive) {
 	}
 }
 
-// Prefetched is closed once the background fetch of the metadata region
-// has ended (at once when there is none).
-func (a *Archive) Prefetched() <-chan struct{} { return a.prefetch.done }
+// Settled is closed once the open's background work has ended: the fetch
+// of the metadata region and the writes of the open record.
+func (a *Archive) Settled() <-chan struct{} { return a.settled }
 
 // checkedAt is when S3 last confirmed a's ETag, as its record says.
 func (a *Archive) checkedAt() time.Time {
