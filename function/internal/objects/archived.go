@@ -101,6 +101,12 @@ func (s *Archived) Object(ctx context.Context, key string, _ Hint) (Object, erro
 	if !ok {
 		return nil, s3api.NoSuchKey(key)
 	}
+	return s.objectAt(ctx, key, e, inner)
+}
+
+// objectAt is Object for a key already resolved to entry e and the path
+// inner inside its archive.
+func (s *Archived) objectAt(ctx context.Context, key string, e vmap.Entry, inner string) (Object, error) {
 	a, err := s.Archives.Get(ctx, archive.Ref{Bucket: e.Bucket, Key: e.Key})
 	if err != nil {
 		return nil, ArchiveError(err, key)

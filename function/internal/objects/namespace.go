@@ -96,7 +96,10 @@ type Router struct {
 
 // Object routes key to the archives or to the real objects.
 func (r Router) Object(ctx context.Context, key string, hint Hint) (Object, error) {
-	if _, _, virtual := r.VMap.Resolve(key); virtual {
+	if e, inner, virtual := r.VMap.Resolve(key); virtual {
+		if a, ok := r.Archived.(*Archived); ok {
+			return a.objectAt(ctx, key, e, inner) // resolved once per request
+		}
 		return r.Archived.Object(ctx, key, hint)
 	}
 	if r.Real == nil {

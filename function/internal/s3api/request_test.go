@@ -65,3 +65,32 @@ func TestOpOf(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRequest: any query and headers give a request or an S3 error,
+// never a panic or another kind of error.
+func FuzzParseRequest(f *testing.F) {
+	f.Add("partNumber=1", "bytes=0-1", "k")
+	f.Add("list-type=2&max-keys=x&continuation-token=zz", "", "")
+	f.Add("response-content-type=a&partNumber=99999", "bytes=-0", "data/x")
+	f.Fuzz(func(t *testing.T, query, rng, key string) {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		h := http.Header{}
+		h.Set("Range", rng)
+		for _, op := range []Op{GetObject, HeadObject, ListObjects, ListObjectsV2} {
+			r, err := ParseRequest(op, "b", key, q, h)
+			if err != nil {
+				if _, ok := err.(*Error); !ok {
+					t.Fatalf("%s: %T %v is not an S3 error", op, err, err)
+				}
+				continue
+			}
+			if r.PartNumber < 0 || r.PartNumber > maxPartNumber || r.PartNumber > 0 && r.Range != "" {
+				t.Fatalf("%s: accepted partNumber %d with Range %q", op, r.PartNumber, r.Range)
+			}
+			Select(r, ObjectInfo{Key: key, Size: int64(len(key)), ETag: "e"})
+		}
+	})
+}
