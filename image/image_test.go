@@ -242,18 +242,24 @@ func TestFiles(t *testing.T) {
 
 // TestRootFSRefuses: inputs that cannot make a working image are errors.
 func TestRootFSRefuses(t *testing.T) {
-	_, dist := built(t, layer.X86_64)
+	img, dist := built(t, layer.X86_64)
 	boot := read(t, filepath.Join(dist, "bootstrap-x86_64", "bootstrap"))
 	cli := read(t, filepath.Join(dist, "s3archivefs-x86_64"))
 	zipData := read(t, filepath.Join(dist, "layer-x86_64.zip"))
 	armBoot := read(t, filepath.Join(builds.dist[0], "bootstrap-arm64", "bootstrap"))
+	// The loader is an executable with no interpreter of its own.
+	entries, err := imagetest.Entries(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	static := entries["lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"].Data
 	tests := []struct {
 		name string
 		in   image.Inputs
 		want string
 	}{
 		{"wrong machine", image.Inputs{Arch: layer.X86_64, Bootstrap: armBoot, CLI: cli, LayerZip: zipData}, "is EM_AARCH64, want EM_X86_64"},
-		{"static bootstrap", image.Inputs{Arch: layer.X86_64, Bootstrap: cli, CLI: cli, LayerZip: zipData}, "no ELF interpreter"},
+		{"static bootstrap", image.Inputs{Arch: layer.X86_64, Bootstrap: static, CLI: cli, LayerZip: zipData}, "no ELF interpreter"},
 		{"not a zip", image.Inputs{Arch: layer.X86_64, Bootstrap: boot, CLI: cli, LayerZip: []byte("PK nope")}, "not a zip"},
 		{"no debian root", image.Inputs{Arch: layer.X86_64, Bootstrap: boot, CLI: cli, LayerZip: zipData, DebRoot: t.TempDir()}, "not found under"},
 	}

@@ -334,10 +334,11 @@ func (s *imageStack) checkRequests(t *testing.T) {
 }
 
 // checkCLI runs the image's operator CLI the same way as bootstrap (chroot,
-// emulator): it lists an archive straight from the S3 server.
+// emulator): it lists an archive straight from the S3 server, its metadata
+// decoded by the image's /opt/lib (--engine native).
 func (s *imageStack) checkCLI(t *testing.T, l launch) {
 	t.Helper()
-	args := append(slices.Clone(l.args[:len(l.args)-1]), "/usr/local/bin/s3archivefs", "ls", "s3://"+archiveBucket+"/zstd.sqfs")
+	args := append(slices.Clone(l.args[:len(l.args)-1]), "/usr/local/bin/s3archivefs", "ls", "--engine", "native", "s3://"+archiveBucket+"/zstd.sqfs")
 	cmd := exec.CommandContext(t.Context(), l.binary, args...)
 	cmd.Env = append([]string{"HOME=/tmp", "PATH=/usr/local/bin:/usr/bin:/bin"}, s.s3env...)
 	out, err := cmd.CombinedOutput()

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"log"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -19,7 +21,7 @@ import (
 // TestPush pushes a small layout to an in-process registry (ECR is not
 // reachable here) and reads it back by the digest push printed.
 func TestPush(t *testing.T) {
-	reg := httptest.NewServer(registry.New())
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(reg.Close)
 	files := []image.File{{Path: "/var/runtime/bootstrap", Mode: 0o755, Data: []byte("#!/bin/true\n")}}
 	img, err := image.Build(layer.ARM64, files, image.Meta{Version: "v1", Revision: "abc", Created: time.Unix(1, 0)})
