@@ -46,6 +46,34 @@ func TestSetupFailsFast(t *testing.T) {
 	}
 }
 
+// TestSetupFunctionURL: the function_url front needs its access keys at
+// init; a missing or bad keys document stops init, a good one starts.
+func TestSetupFunctionURL(t *testing.T) {
+	keys := t.TempDir() + "/keys.json"
+	base := map[string]string{"S3ARCHIVEFS_FRONT": "function_url", "S3ARCHIVEFS_ENGINE": "go", "S3ARCHIVEFS_CACHE_DIR": t.TempDir(),
+		"S3ARCHIVEFS_BUCKET": "served", "S3ARCHIVEFS_KEYS_FILE": keys}
+	for _, tc := range []struct{ doc, want string }{
+		{"", "no such file"},
+		{`{"keys": []}`, "no keys"},
+		{`{"keys": [{"access_key_id": "A", "secret_access_key": "s", "allow_prefixes": [""]}]}`, ""},
+	} {
+		if tc.doc != "" {
+			if err := os.WriteFile(keys, []byte(tc.doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clearEnv(t)
+		t.Setenv("AWS_REGION", "us-east-1")
+		for k, v := range base {
+			t.Setenv(k, v)
+		}
+		_, err := setup(context.Background())
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("keys %q: %v, want %q", tc.doc, err, tc.want)
+		}
+	}
+}
+
 func clearEnv(t *testing.T) {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")

@@ -56,7 +56,7 @@ var errCheckFailed = errors.New("check failed")
 
 func commands() []*command {
 	return []*command{packCommand(), installCommand(), lsCommand(), statCommand(),
-		catCommand(), getCommand(), vmapCommand()}
+		catCommand(), getCommand(), vmapCommand(), serveCommand()}
 }
 
 func main() {

@@ -100,6 +100,14 @@ var codes = map[string]struct {
 	"ExpiredToken":                 {http.StatusBadRequest, "The provided token has expired."},
 	"InvalidBucketName":            {http.StatusBadRequest, "The specified bucket is not valid."},
 	"RequestTimeout":               {http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period."},
+	// SigV4 as function/sigv4 checks it (the function URL front).
+	"AuthorizationQueryParametersError": {http.StatusBadRequest, "Error parsing the X-Amz-Credential parameter."},
+	"InvalidToken":                      {http.StatusBadRequest, "The provided token is malformed or otherwise invalid."},
+	"IncompleteBody":                    {http.StatusBadRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header."},
+	"XAmzContentSHA256Mismatch":         {http.StatusBadRequest, "The provided 'x-amz-content-sha256' header does not match what was computed."},
+	// Bucket configuration the function URL front honestly has none of.
+	"NoSuchBucketPolicy":      {http.StatusNotFound, "The bucket policy does not exist"},
+	"NoSuchCORSConfiguration": {http.StatusNotFound, "The CORS configuration does not exist"},
 }
 
 // NewError is the error of code with S3's status and default message; an

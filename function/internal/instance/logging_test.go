@@ -1,4 +1,4 @@
-package main
+package instance
 
 import (
 	"bufio"
@@ -22,7 +22,7 @@ var lambdaLevels = map[string]bool{"TRACE": true, "DEBUG": true, "INFO": true, "
 // "time"), then an upper-case level Lambda knows, then msg.
 func TestLogLineFormat(t *testing.T) {
 	var buf bytes.Buffer
-	logger := newLogger(&buf, slog.LevelDebug)
+	logger := NewLogger(&buf, slog.LevelDebug)
 	before := time.Now()
 	logger.Debug("d")
 	logger.Info(requestMsg, "op", "GetObject", "status", 200)
@@ -72,7 +72,7 @@ func TestRequestLineAtEveryLevel(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError} {
 		t.Run(level.String(), func(t *testing.T) {
 			var buf bytes.Buffer
-			logger := newLogger(&buf, level)
+			logger := NewLogger(&buf, level)
 			ctx := context.Background()
 			logger.Debug("debug line")
 			logger.Info("info line")

@@ -1,4 +1,4 @@
-package main
+package instance
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 // ({ $.msg = "request" }).
 const requestMsg = "request"
 
-// newLogger writes JSON lines as Lambda's JSON log format reads them: an
+// NewLogger writes JSON lines as Lambda's JSON log format reads them: an
 // RFC 3339 "timestamp" (slog's "time" would be ignored, and a line without
 // a valid timestamp is filed under INFO) and an upper-case "level". Lines
 // below level are dropped here, not by Lambda (whose filter the Terraform
 // module keeps open), except the per-request line, which is written at any
 // level so that the metrics built on it never go blind.
-func newLogger(w io.Writer, level slog.Leveler) *slog.Logger {
+func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 	inner := slog.NewJSONHandler(w, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
