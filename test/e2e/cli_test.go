@@ -128,7 +128,7 @@ func (s *stack) testCLI(t *testing.T) {
 		"names/per%cent+plus#hash?q&x=1", "names/ünïcødé-ファイル.txt", "names/semi;colon,comma@at$dollar!bang'quote",
 		"links/chain", "links/hard", "media/exact-blocks", "media/random.bin"}
 
-	t.Run("s3api/get-object/whole", func(t *testing.T) {
+	s.sub(t, "aws-cli", "s3api/get-object/whole", func(t *testing.T) {
 		for i, k := range objKeys {
 			key := prefix + k
 			p := filepath.Join(out, "whole-"+strconv.Itoa(i))
@@ -145,7 +145,7 @@ func (s *stack) testCLI(t *testing.T) {
 		}
 	})
 
-	t.Run("s3api/get-object/range", func(t *testing.T) {
+	s.sub(t, "aws-cli", "s3api/get-object/range", func(t *testing.T) {
 		small, big := prefix+"media/random.bin", bigKey
 		smallSize, bigSize := s.tree.Objects[small].Size, s.tree.Objects[big].Size
 		for i, c := range []struct {
@@ -177,7 +177,7 @@ func (s *stack) testCLI(t *testing.T) {
 		}
 	})
 
-	t.Run("s3api/get-object/conditional", func(t *testing.T) {
+	s.sub(t, "aws-cli", "s3api/get-object/conditional", func(t *testing.T) {
 		key := prefix + "README.md"
 		var h cliObject
 		s.awsJSON(t, &h, "s3api", "head-object", "--bucket", bucket, "--key", key)
@@ -200,7 +200,7 @@ func (s *stack) testCLI(t *testing.T) {
 		}
 	})
 
-	t.Run("s3api/head-object", func(t *testing.T) {
+	s.sub(t, "aws-cli", "s3api/head-object", func(t *testing.T) {
 		for _, k := range objKeys {
 			key := prefix + k
 			var h cliObject
@@ -231,7 +231,7 @@ func (s *stack) testCLI(t *testing.T) {
 		s.awsFails(t, 254, []string{"(404)", "HeadObject"}, "s3api", "head-object", "--bucket", bucket, "--key", prefix+"no/such/file")
 	})
 
-	t.Run("s3api/list-objects-v2/paginated", func(t *testing.T) {
+	s.sub(t, "aws-cli", "s3api/list-objects-v2/paginated", func(t *testing.T) {
 		var keys []string
 		token, calls := "", 0
 		for {
@@ -264,7 +264,7 @@ func (s *stack) testCLI(t *testing.T) {
 		}
 	})
 
-	t.Run("s3api/list-objects-v2/delimiter", func(t *testing.T) {
+	s.sub(t, "aws-cli", "s3api/list-objects-v2/delimiter", func(t *testing.T) {
 		for _, p := range []string{prefix, prefix + "order/", prefix + "links/", prefix + "docs/part-2/"} {
 			var l cliList
 			s.awsJSON(t, &l, "s3api", "list-objects-v2", "--bucket", bucket, "--prefix", p, "--delimiter", "/")
@@ -295,7 +295,7 @@ func (s *stack) testCLI(t *testing.T) {
 		}
 	})
 
-	t.Run("s3/ls-recursive", func(t *testing.T) {
+	s.sub(t, "aws-cli", "s3/ls-recursive", func(t *testing.T) {
 		r := s.awsOK(t, "s3", "ls", "--recursive", "s3://"+bucket+"/"+prefix)
 		line := regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) +(\d+) (.+)$`)
 		var keys []string
@@ -321,7 +321,7 @@ func (s *stack) testCLI(t *testing.T) {
 		checkKeys(t, keys, s.tree.Keys)
 	})
 
-	t.Run("s3/cp-big", func(t *testing.T) {
+	s.sub(t, "aws-cli", "s3/cp-big", func(t *testing.T) {
 		dst := filepath.Join(out, "corpus.txt")
 		size := s.tree.Objects[bigKey].Size
 		from := len(s.logs(t))
@@ -359,7 +359,7 @@ func (s *stack) testCLI(t *testing.T) {
 		t.Logf("%d ranged GETs, up to %d at once", len(parts), conc)
 	})
 
-	t.Run("s3/sync", func(t *testing.T) {
+	s.sub(t, "aws-cli", "s3/sync", func(t *testing.T) {
 		dst := filepath.Join(out, "sync")
 		r := s.awsOK(t, "s3", "sync", "--no-progress", "s3://"+bucket+"/"+prefix, dst)
 		var total int64

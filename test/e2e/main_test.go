@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3archivefs/s3archivefs/test/fixture"
+	"github.com/s3archivefs/s3archivefs/test/functionurl"
 	"github.com/s3archivefs/s3archivefs/test/olaplocal"
 	"github.com/s3archivefs/s3archivefs/test/s3test"
 )
@@ -125,9 +126,17 @@ var passthroughObjects = map[string]string{
 	"real/notes/a.txt": "a real object under a real prefix\n",
 }
 
+// The fronts the suite runs against: the same bootstrap binary, chosen by
+// S3ARCHIVEFS_FRONT.
+const (
+	frontObjectLambda = "object-lambda" // behind the local Object Lambda access point
+	frontFunctionURL  = "function-url"  // behind the local function URL
+)
+
 // stack is everything a test talks to.
 type stack struct {
-	url     string // the Object Lambda endpoint
+	front   string
+	url     string // the endpoint clients use
 	s3      *s3test.Server
 	client  *s3.Client // an SDK user of the endpoint
 	tree    *expectedTree
@@ -138,7 +147,7 @@ type stack struct {
 
 // startStack builds the fixture, starts versitygw and the endpoint with
 // the function binary; t.Cleanup stops all of it.
-func startStack(t *testing.T) *stack {
+func startStack(t *testing.T, front string) *stack {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("e2e: -short")
@@ -181,31 +190,53 @@ func startStack(t *testing.T) *stack {
 	if err := os.Mkdir(cacheDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ep, err := olaplocal.StartServer(olaplocal.ServerConfig{
-		Addr: "127.0.0.1:0",
-		Endpoint: olaplocal.Config{Bucket: bucket, Upstream: olaplocal.Upstream{
-			Endpoint: srv.Endpoint(), Bucket: supportingBucket,
-			AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey}},
-		Binary:    bootstrap,
-		Instances: instances,
-		FunctionVars: []string{
-			"S3ARCHIVEFS_PREFIX_VMAP1=" + strings.TrimSuffix(prefix, "/") + "|s3://" + archiveBucket + "/" + archiveKey,
-			"S3ARCHIVEFS_CACHE_DIR=" + cacheDir,
-		},
-		FunctionOutput: logFile,
-	})
-	if err != nil {
-		t.Fatal(err)
+	vmap := "S3ARCHIVEFS_PREFIX_VMAP1=" + strings.TrimSuffix(prefix, "/") + "|s3://" + archiveBucket + "/" + archiveKey
+	var url string
+	switch front {
+	case frontObjectLambda:
+		ep, err := olaplocal.StartServer(olaplocal.ServerConfig{
+			Addr: "127.0.0.1:0",
+			Endpoint: olaplocal.Config{Bucket: bucket, Upstream: olaplocal.Upstream{
+				Endpoint: srv.Endpoint(), Bucket: supportingBucket,
+				AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey}},
+			Binary:         bootstrap,
+			Instances:      instances,
+			FunctionVars:   []string{vmap, "S3ARCHIVEFS_CACHE_DIR=" + cacheDir},
+			FunctionOutput: logFile,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ep.Close() })
+		url = ep.URL()
+	case frontFunctionURL:
+		// The real objects are the supporting bucket's, read with the
+		// function's own role; clients sign with keys from the keys file.
+		keys := writeKeys(t, tmp, keyFile{Keys: []keyEntry{{olaplocal.DefaultAccessKey, olaplocal.DefaultSecretKey, []string{""}},
+			{limitedAccessKey, limitedSecretKey, []string{prefix + "docs/", "real/"}}}})
+		ep, err := functionurl.StartServer(functionurl.ServerConfig{
+			Addr: "127.0.0.1:0", Binary: bootstrap, Instances: instances, FunctionTimeout: time.Minute,
+			AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey, S3Endpoint: srv.Endpoint(),
+			FunctionVars: []string{vmap, "S3ARCHIVEFS_CACHE_DIR=" + cacheDir, "S3ARCHIVEFS_KEYS_FILE=" + keys,
+				"S3ARCHIVEFS_KEYS_REFRESH_INTERVAL=1s", "S3ARCHIVEFS_BUCKET=" + bucket, "S3ARCHIVEFS_REAL_BUCKET=" + supportingBucket},
+			FunctionOutput: logFile,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ep.Close() })
+		url = ep.URL()
+	default:
+		t.Fatalf("unknown front %q", front)
 	}
-	t.Cleanup(func() { ep.Close() })
 	home := filepath.Join(tmp, "home")
 	if err := os.Mkdir(home, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{url: ep.URL(), s3: srv, tree: tree, logPath: logPath, tmp: tmp,
+	s := &stack{front: front, url: url, s3: srv, tree: tree, logPath: logPath, tmp: tmp,
 		client: s3.New(s3.Options{
 			Region:       s3test.DefaultRegion,
-			BaseEndpoint: aws.String(ep.URL()),
+			BaseEndpoint: aws.String(url),
 			UsePathStyle: true,
 			Credentials:  credentials.NewStaticCredentialsProvider(olaplocal.DefaultAccessKey, olaplocal.DefaultSecretKey, ""),
 			Retryer:      aws.NopRetryer{}, // a retry would hide the first error

@@ -36,7 +36,7 @@ func (s *stack) testCLIPassthrough(t *testing.T) {
 	skipWithoutCLI(t)
 	dir := t.TempDir()
 
-	t.Run("put-then-get", func(t *testing.T) {
+	s.sub(t, "aws-cli", "put-then-get", func(t *testing.T) {
 		for _, c := range []struct {
 			name string
 			size int
@@ -72,7 +72,7 @@ func (s *stack) testCLIPassthrough(t *testing.T) {
 		}
 	})
 
-	t.Run("get-and-head", func(t *testing.T) {
+	s.sub(t, "aws-cli", "get-and-head", func(t *testing.T) {
 		p := filepath.Join(dir, "hello")
 		var o cliObject
 		s.awsJSON(t, &o, "s3api", "get-object", "--bucket", bucket, "--key", "hello.txt", "--range", "bytes=6-9", p)
@@ -86,7 +86,7 @@ func (s *stack) testCLIPassthrough(t *testing.T) {
 		s.awsFails(t, 254, []string{"(304)"}, "s3api", "get-object", "--bucket", bucket, "--key", "real/notes/a.txt", "--if-none-match", o.ETag, p)
 	})
 
-	t.Run("missing-key", func(t *testing.T) {
+	s.sub(t, "aws-cli", "missing-key", func(t *testing.T) {
 		for _, key := range []string{
 			prefix + "no/such/file.txt",
 			prefix + "docs",  // a directory is no object
@@ -104,7 +104,7 @@ func (s *stack) testCLIPassthrough(t *testing.T) {
 		s.awsFails(t, 1, []string{"(404)", "HeadObject"}, "s3", "cp", "s3://"+bucket+"/"+prefix+"no/such/file.txt", filepath.Join(dir, "missing"))
 	})
 
-	t.Run("invalid-range", func(t *testing.T) {
+	s.sub(t, "aws-cli", "invalid-range", func(t *testing.T) {
 		for _, c := range []struct{ key, rng string }{
 			{prefix + "media/random.bin", "bytes=3000000-"},
 			{prefix + "media/random.bin", "bytes=3000000-3000010"},
@@ -119,7 +119,7 @@ func (s *stack) testCLIPassthrough(t *testing.T) {
 
 	// Real objects under a virtual prefix are shadowed by the archive:
 	// never served, never listed.
-	t.Run("shadowed", func(t *testing.T) {
+	s.sub(t, "aws-cli", "shadowed", func(t *testing.T) {
 		src := randomFile(t, dir, "shadow", 100, 7)
 		for _, k := range []string{"README.md", "shadow-only.txt"} {
 			s.awsOK(t, "s3", "cp", "--no-progress", src, "s3://"+bucket+"/"+prefix+k)

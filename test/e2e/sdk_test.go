@@ -64,7 +64,7 @@ func (s *stack) testSDK(t *testing.T) {
 	keys := []string{prefix + "README.md", prefix + "empty", prefix + "names/per%cent+plus#hash?q&x=1",
 		prefix + "names/ünïcødé-ファイル.txt", prefix + "links/chain", prefix + "big/mixed.bin", "hello.txt"}
 
-	t.Run("GetObject", func(t *testing.T) {
+	s.sub(t, "go-sdk-v2", "GetObject", func(t *testing.T) {
 		for _, key := range keys {
 			out, body, err := s.get(t, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 			if err != nil {
@@ -92,7 +92,7 @@ func (s *stack) testSDK(t *testing.T) {
 		}
 	})
 
-	t.Run("GetObject/Range", func(t *testing.T) {
+	s.sub(t, "go-sdk-v2", "GetObject/Range", func(t *testing.T) {
 		key := prefix + "big/mixed.bin"
 		size := s.tree.Objects[key].Size
 		for _, c := range []struct {
@@ -120,7 +120,7 @@ func (s *stack) testSDK(t *testing.T) {
 		}
 	})
 
-	t.Run("GetObject/conditional", func(t *testing.T) {
+	s.sub(t, "go-sdk-v2", "GetObject/conditional", func(t *testing.T) {
 		key := prefix + "README.md"
 		h, err := s.client.HeadObject(ctxTimeout(t, time.Minute), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 		if err != nil {
@@ -159,7 +159,7 @@ func (s *stack) testSDK(t *testing.T) {
 		}
 	})
 
-	t.Run("HeadObject", func(t *testing.T) {
+	s.sub(t, "go-sdk-v2", "HeadObject", func(t *testing.T) {
 		key := prefix + "names/with space.txt"
 		o := s.tree.Objects[key]
 		h, err := s.client.HeadObject(ctxTimeout(t, time.Minute), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
@@ -184,7 +184,7 @@ func (s *stack) testSDK(t *testing.T) {
 		}
 	})
 
-	t.Run("errors", func(t *testing.T) {
+	s.sub(t, "go-sdk-v2", "errors", func(t *testing.T) {
 		for _, c := range []struct {
 			name   string
 			call   func() error
@@ -233,7 +233,7 @@ func (s *stack) testSDK(t *testing.T) {
 		}
 	})
 
-	t.Run("ListObjectsV2/paginated", func(t *testing.T) {
+	s.sub(t, "go-sdk-v2", "ListObjectsV2/paginated", func(t *testing.T) {
 		p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(9)})
 		var got []string
 		pages := 0
@@ -274,7 +274,7 @@ func (s *stack) testSDK(t *testing.T) {
 		}
 	})
 
-	t.Run("ListObjectsV2/delimiter", func(t *testing.T) {
+	s.sub(t, "go-sdk-v2", "ListObjectsV2/delimiter", func(t *testing.T) {
 		wantKeys, wantPrefixes := s.tree.level(prefix)
 		p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/"), MaxKeys: aws.Int32(3)})
 		var keys, prefixes []string
@@ -298,7 +298,7 @@ func (s *stack) testSDK(t *testing.T) {
 		}
 	})
 
-	t.Run("ListObjects", func(t *testing.T) {
+	s.sub(t, "go-sdk-v2", "ListObjects", func(t *testing.T) {
 		var got []string
 		marker := ""
 		for pages := 0; ; pages++ {

@@ -16,6 +16,9 @@ log() { printf '[install] %s\n' "$*" >&2; }
 apt_packages=(squashfs-tools squashfs-tools-ng awscli zip unzip)
 # qemu-user-static runs the arm64 image's bootstrap in the image tests.
 [ "$what" = all ] && apt_packages+=(binutils file hyperfine qemu-user-static)
+# The e2e suite's other S3 clients (python3-boto3: PyPI is out of reach), and
+# curl for presigned URLs.
+[ "$what" = all ] && apt_packages+=(python3-boto3 rclone s3cmd curl)
 
 sudo_cmd=""
 [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
