@@ -76,10 +76,11 @@ image-push: ## push dist/image-ARCH to ECR_REPO as VERSION-ARCH (AWS credentials
 		go run ./image/cmd/imagetool push -layout $(DIST)/image-$(ARCH) -ref $(ECR_REPO):$(VERSION)-$(ARCH)
 
 .PHONY: run
-run: ## local S3 + Object Lambda endpoint with a demo archive (ARCHIVE=dir|.sqfs PREFIX=name/)
+run: ## local S3 + a front (FRONT=object-lambda|function-url|serve) with a demo archive (ARCHIVE=dir|.sqfs PREFIX=name/)
 	bash test/tools/install.sh run
 	$(GO_BUILD) -tags lambda.norpc -o $(DIST)/bootstrap ./function/cmd/bootstrap
-	go run ./test/run -bootstrap $(DIST)/bootstrap
+	$(if $(filter serve,$(FRONT)),$(GO_BUILD) -o $(DIST)/s3archivefs ./function/cmd/s3archivefs)
+	go run ./test/run -bootstrap $(DIST)/bootstrap -cli $(DIST)/s3archivefs $(if $(FRONT),-front $(FRONT))
 
 .PHONY: test
 test: tools ## everything CI runs: Terraform checks, the quick bench, then every Go test

@@ -1,12 +1,19 @@
 // Command run is what `make run` starts: a signature-checking S3 server
-// (versitygw) with an archive mapped at a virtual prefix, and the local
-// Object Lambda endpoint running the bootstrap binary in front of it. It
-// prints the commands to try and runs until Ctrl-C or SIGTERM, then stops
-// everything it started.
+// (versitygw) with an archive mapped at a virtual prefix, and in front of
+// it one of the function's fronts (FRONT):
+//
+//	object-lambda  the local Object Lambda endpoint running the bootstrap binary (the default)
+//	function-url   the local function URL running the same binary (S3ARCHIVEFS_FRONT=function_url)
+//	serve          `s3archivefs serve`
+//
+// It prints the commands to try and runs until Ctrl-C or SIGTERM, then
+// stops everything it started.
 //
 // Every setting is a flag with an environment default:
 //
+//	FRONT              -front              object-lambda
 //	BOOTSTRAP          -bootstrap          dist/bootstrap (built for this machine)
+//	CLI                -cli                dist/s3archivefs (FRONT=serve)
 //	ARCHIVE            -archive            a directory (packed on the fly) or a .sqfs; empty: a generated demo tree
 //	PREFIX             -prefix             demo/
 //	OLAP_ADDR          -addr               127.0.0.1:9000
@@ -50,6 +57,7 @@ import (
 )
 
 type settings struct {
+	front, cli                              string
 	bootstrap, archive, prefix, addr        string
 	bucket, supportingBucket, archiveBucket string
 	dataDir, mksquashfsArgs                 string
@@ -80,6 +88,8 @@ func envDuration(name string, def time.Duration) time.Duration {
 
 func main() {
 	var s settings
+	flag.StringVar(&s.front, "front", envOr("FRONT", frontObjectLambda), "object-lambda, function-url or serve (env FRONT)")
+	flag.StringVar(&s.cli, "cli", envOr("CLI", "dist/s3archivefs"), "the s3archivefs CLI, for FRONT=serve (env CLI)")
 	flag.StringVar(&s.bootstrap, "bootstrap", envOr("BOOTSTRAP", "dist/bootstrap"), "the function binary, built for this machine (env BOOTSTRAP)")
 	flag.StringVar(&s.archive, "archive", envOr("ARCHIVE", ""), "directory (packed on the fly) or .sqfs to serve; empty: a generated demo tree (env ARCHIVE)")
 	flag.StringVar(&s.prefix, "prefix", envOr("PREFIX", "demo/"), "virtual prefix the archive appears at (env PREFIX)")
@@ -103,8 +113,17 @@ func main() {
 }
 
 func run(ctx context.Context, s settings) error {
-	if _, err := os.Stat(s.bootstrap); err != nil {
-		return fmt.Errorf("function binary: %w (build it for this machine first: the Makefile's run target does)", err)
+	switch s.front {
+	case frontObjectLambda, frontFunctionURL:
+		if _, err := os.Stat(s.bootstrap); err != nil {
+			return fmt.Errorf("function binary: %w (build it for this machine first: the Makefile's run target does)", err)
+		}
+	case frontServe:
+		if _, err := os.Stat(s.cli); err != nil {
+			return fmt.Errorf("s3archivefs CLI: %w (the Makefile's run target builds it)", err)
+		}
+	default:
+		return fmt.Errorf("FRONT=%s: want %s, %s or %s", s.front, frontObjectLambda, frontFunctionURL, frontServe)
 	}
 	prefix := strings.Trim(s.prefix, "/")
 	if prefix == "" {
@@ -152,21 +171,12 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	ep, err := olaplocal.StartServer(olaplocal.ServerConfig{
-		Addr: s.addr,
-		Endpoint: olaplocal.Config{Bucket: s.bucket, Upstream: olaplocal.Upstream{Endpoint: srv.Endpoint(),
-			Bucket: s.supportingBucket, AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey}},
-		Binary:          s.bootstrap,
-		Instances:       s.instances,
-		FunctionTimeout: s.timeout,
-		FunctionVars:    vars,
-		Logger:          logger,
-	})
+	url, stopFront, err := startFront(ctx, s, srv, vars, work, logger)
 	if err != nil {
 		return err
 	}
-	defer ep.Close()
-	printHelp(os.Stdout, s, ep.URL(), srv, prefix, archiveKey, files)
+	defer stopFront()
+	printHelp(os.Stdout, s, url, srv, prefix, archiveKey, files)
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "stopping...")
 	return nil
@@ -277,12 +287,12 @@ func printHelp(w io.Writer, s settings, url string, srv *s3test.Server, prefix, 
 	fmt.Fprintf(w, `
 s3archivefs is running. Ctrl-C stops everything.
 
-  Object Lambda endpoint  %s   bucket %s (stands for the access point alias)
+  %-23s %s   bucket %s (%s)
   S3 server (versitygw)   %s   data in %s
   archive                 %s/ -> s3://%s/%s (%d files)
   passthrough object      s3://%s/hello.txt (from supporting bucket %s)
 
-Set these in your shell (the endpoint checks signatures):
+Set these in your shell (the endpoint checks signatures%s):
 
   export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s
 
@@ -296,11 +306,22 @@ Then try:
   %s s3api get-object --bucket %s --key '%s/%s' --range bytes=0-99 /dev/stdout
   %s s3 cp s3://%s/hello.txt -
   %s s3 sync s3://%s/%s/ ./%s-copy
-
-`, url, s.bucket, srv.Endpoint(), srv.DataDir(), prefix, s.archiveBucket, archiveKey, len(files), s.bucket, s.supportingBucket,
-		s3test.DefaultAccessKey, s3test.DefaultSecretKey, s3test.DefaultRegion,
+%s
+`, frontLabel[s.front], url, s.bucket, bucketNote[s.front], srv.Endpoint(), srv.DataDir(), prefix, s.archiveBucket, archiveKey, len(files), s.bucket, s.supportingBucket,
+		keysNote[s.front], s3test.DefaultAccessKey, s3test.DefaultSecretKey, s3test.DefaultRegion,
 		aws, s.bucket, prefix, example,
 		aws, s.bucket, aws, s.bucket, prefix, aws, s.bucket, prefix,
 		aws, s.bucket, prefix, example, aws, s.bucket, prefix, example,
-		aws, s.bucket, aws, s.bucket, prefix, prefix)
+		aws, s.bucket, aws, s.bucket, prefix, prefix, extraHelp(s, aws, prefix, example))
+}
+
+// extraHelp shows what only the fronts that are S3 endpoints of their own
+// do: presigned URLs for curl or a browser, and the read-only refusal.
+func extraHelp(s settings, aws, prefix, example string) string {
+	if s.front == frontObjectLambda {
+		return ""
+	}
+	return fmt.Sprintf(`  curl "$(%s s3 presign 's3://%s/%s/%s')"
+  %s s3 cp /etc/hostname s3://%s/new.txt     (refused: the endpoint is read-only)
+`, aws, s.bucket, prefix, example, aws, s.bucket)
 }

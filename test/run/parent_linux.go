@@ -8,3 +8,9 @@ import "syscall"
 func followParent() {
 	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0)
 }
+
+// childAttr makes a child (s3archivefs serve) get SIGTERM if this process
+// dies without stopping it.
+func childAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+}
