@@ -139,6 +139,9 @@ func run(quick bool, out, chart string, reps, sreps int, layerZip string, vars [
 	if r.Throughput, err = measureThroughput(ctx, e, sreps); err != nil {
 		return fmt.Errorf("throughput: %w", err)
 	}
+	if r.Fronts, err = measureFronts(ctx, e, reps); err != nil {
+		return fmt.Errorf("fronts: %w", err)
+	}
 	logf("memory with %d concurrent GETs", Concurrency)
 	if r.Memory, err = measureMemory(ctx, e); err != nil {
 		return fmt.Errorf("memory: %w", err)

@@ -28,6 +28,7 @@ type Report struct {
 	Listing    *Listing
 	Throughput *Throughput
 	Memory     *Memory
+	Fronts     []FrontResult
 	Elapsed    time.Duration
 	ChartFile  string
 }
@@ -122,6 +123,7 @@ func (r *Report) Markdown() string {
 	r.throughputSection(p)
 	r.listingSection(p)
 	r.memorySection(p)
+	r.frontsSection(p)
 	r.methodSection(p)
 	return b.String()
 }
