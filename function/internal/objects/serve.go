@@ -9,12 +9,13 @@ import (
 	"github.com/s3archivefs/s3archivefs/function/internal/s3api"
 )
 
-// prereadBytes is how much of a GET's body Serve reads before it answers:
-// at least the first block of a file inside an archive (squashfs blocks
-// are at most 1 MiB; the reader yields a few blocks per read), so a
-// failure to reach S3 or a corrupt first block is an S3 error the client
-// can retry, not a broken stream after a 200.
-const prereadBytes = 1 << 20
+// prereadBytes bounds the first read of a GET's body, made before Serve
+// answers: the reader then holds its first block (a squashfs block is
+// decoded whole; a real object's first bytes have arrived), so a failure to
+// reach S3 or a corrupt first block is an S3 error the client can retry,
+// not a broken stream after a 200, and the first byte waits for one block
+// only.
+const prereadBytes = 64 << 10
 
 // Serve answers one request from the namespace with S3's rules. It never
 // returns nil; every failure is an answer with an S3 error.
@@ -54,18 +55,31 @@ func serveObject(ctx context.Context, ns Namespace, req s3api.Request) *s3api.An
 		obj.Close()
 		return failed(a, ReadError(err))
 	}
-	first := make([]byte, min(n, prereadBytes))
-	_, err = io.ReadFull(body, first)
+	first, err := readFirst(body, min(n, prereadBytes))
 	if err != nil {
 		body.Close()
 		obj.Close()
-		if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
-			err = errShort
-		}
 		return failed(a, ReadError(err))
 	}
 	a.Body = &preread{Reader: io.MultiReader(bytes.NewReader(first), body), body: body, obj: obj}
 	return a
+}
+
+// readFirst reads until the body yields its first bytes (up to max): what
+// one block gives. An error, or an end before any byte, is returned.
+func readFirst(body io.Reader, max int64) ([]byte, error) {
+	buf := make([]byte, max)
+	for {
+		m, err := body.Read(buf)
+		switch {
+		case m > 0 && (err == nil || err == io.EOF && int64(m) == max):
+			return buf[:m], nil
+		case err == io.EOF:
+			return nil, errShort
+		case err != nil:
+			return nil, err
+		}
+	}
 }
 
 var errShort = errors.New("objects: the body ended before its length")
