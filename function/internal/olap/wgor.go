@@ -34,9 +34,11 @@ type ResponseWriter interface {
 // no client any more: its cause is logged and returned so Lambda records
 // the invocation as failed.
 //
-// A streamed body cannot be replayed, so the call is never retried: a
-// retry would sleep its backoff and then fail anyway ("failed to rewind
-// transport stream for retry"), holding the function meanwhile. A body
+// A streamed body cannot be replayed, so a call with a body is never
+// retried: a retry would sleep its backoff and then fail anyway ("failed
+// to rewind transport stream for retry"), holding the function meanwhile.
+// A call without a body (an error, a 304, an empty object) is replayable
+// and keeps the SDK's retries (a connection the endpoint closed, throttling). A body
 // that fails mid-stream fails the call, which aborts the upload: the
 // Content-Length sent first makes the client see a cut, never a clean end.
 func (h *Handler) write(ctx context.Context, gc *events.S3ObjectLambdaGetObjectContext, a *s3api.Answer, l *reqstats.Line) error {
@@ -47,7 +49,11 @@ func (h *Handler) write(ctx context.Context, gc *events.S3ObjectLambdaGetObjectC
 		body = &reqstats.BodyCounter{R: a.Body, N: &l.BytesOut}
 		in.Body = body
 	}
-	_, err := h.Writer.WriteGetObjectResponse(ctx, in, func(o *s3.Options) { o.Retryer = aws.NopRetryer{} })
+	var opts []func(*s3.Options)
+	if in.Body != nil {
+		opts = append(opts, func(o *s3.Options) { o.Retryer = aws.NopRetryer{} })
+	}
+	_, err := h.Writer.WriteGetObjectResponse(ctx, in, opts...)
 	if err != nil {
 		l.Status, l.ErrCode = http.StatusInternalServerError, "WriteGetObjectResponseFailed"
 		l.Cause = wgorCause(ctx, err, body)
