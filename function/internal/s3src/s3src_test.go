@@ -240,8 +240,9 @@ func TestGetRangeAndSuffix(t *testing.T) {
 func TestRetries(t *testing.T) {
 	data := randomBytes(200_000, 6)
 	s := setup(t, "obj", data, nil)
-	// Stalls last 1 s; the watchdog gives up on an attempt after 100 ms.
-	o := New(s.Client(), bucket, "obj", fastRetry(), WithStallTimeout(100*time.Millisecond))
+	// Stalls last 2 s; the watchdog gives up on an attempt after 400 ms, which
+	// leaves an unfaulted attempt room on a loaded machine (100 ms did not).
+	o := New(s.Client(), bucket, "obj", fastRetry(), WithStallTimeout(400*time.Millisecond))
 	ops := map[string]func(ctx context.Context) error{
 		"ReadRange": func(ctx context.Context) error {
 			got, err := readRange(ctx, o, 1000, 150_000, "")
@@ -291,7 +292,7 @@ func TestRetries(t *testing.T) {
 			}{{2, true, 3}, {5, false, 5}} {
 				t.Run(name+"/"+kind.String()+"/"+map[bool]string{true: "recovers", false: "gives up"}[tc.wantOK], func(t *testing.T) {
 					s.ResetStats()
-					s.InjectFaults(s3test.Fault{Kind: kind, Method: method, Times: tc.faults, StallFor: time.Second})
+					s.InjectFaults(s3test.Fault{Kind: kind, Method: method, Times: tc.faults, StallFor: 2 * time.Second})
 					ctx, c := counted()
 					err := op(ctx)
 					if tc.wantOK && err != nil {
@@ -496,7 +497,7 @@ func TestShortRangeResumed(t *testing.T) {
 func TestSlowConsumerIsNoStall(t *testing.T) {
 	data := randomBytes(300_000, 14)
 	s := setup(t, "obj", data, nil)
-	o := New(s.Client(), bucket, "obj", fastRetry(), WithStallTimeout(100*time.Millisecond))
+	o := New(s.Client(), bucket, "obj", fastRetry(), WithStallTimeout(400*time.Millisecond))
 	ctx, c := counted()
 	rc, err := o.ReadRange(ctx, 0, int64(len(data)), "")
 	if err != nil {
@@ -514,7 +515,7 @@ func TestSlowConsumerIsNoStall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 	}
 	if !bytes.Equal(got, data) || c.S3Requests.Load() != 1 {
 		t.Errorf("equal %v, %d requests; want the bytes in 1 request", bytes.Equal(got, data), c.S3Requests.Load())
