@@ -95,6 +95,9 @@ locals {
   archive_object_arns = sort([for o in local.archive_objects :
     "arn:${local.partition}:s3:::${o.bucket}/${replace(replace(replace(o.key, "$", "$${$}"), "*", "$${*}"), "?", "$${?}")}"
   ])
+  archive_keys_by_bucket = { for b in distinct([for o in local.archive_objects : o.bucket]) :
+    b => sort([for o in local.archive_objects : o.key if o.bucket == b])
+  }
   ext_file_arns = local.use_ext_file && local.ext_file_ok ? ["arn:${local.partition}:s3:::${var.vmap_ext_bucket}/${var.vmap_ext_key}"] : []
 
   ec2_arn_prefix = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
@@ -165,6 +168,23 @@ data "aws_iam_policy_document" "function" {
     sid       = "ReadArchivesNamedInTheVmap"
     actions   = ["s3:GetObject"]
     resources = concat(local.archive_object_arns, local.ext_file_arns)
+  }
+
+  # Listings show archive entries with the archive object's owner, learnt
+  # by listing exactly the archive's key (ListObjectsV2, prefix = key,
+  # fetch-owner). One statement per bucket, limited to its archive keys.
+  dynamic "statement" {
+    for_each = local.archive_keys_by_bucket
+    content {
+      sid       = "ListArchiveKeyForOwner${replace(title(replace(statement.key, "/[^0-9A-Za-z]+/", " ")), " ", "")}"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:${local.partition}:s3:::${statement.key}"]
+      condition {
+        test     = "StringEquals"
+        variable = "s3:prefix"
+        values   = statement.value
+      }
+    }
   }
 
   # front object_lambda. Merged listings: the function lists the real

@@ -144,6 +144,7 @@ func checkURLFront(t *testing.T, p *planned, name string) {
 			"logs:CreateLogStream": {logs},
 			"logs:PutLogEvents":    {logs},
 		}
+		sts = checkOwnerListing(t, sts, archiveARNs(devOrProdVMAP(name)))
 		got := map[string][]string{}
 		for _, st := range sts {
 			for _, a := range st.Action {

@@ -332,7 +332,7 @@ func functionStatements(t *testing.T, p *planned) (sts []iamStatement, rendered 
 // checkIAM asserts the function may read exactly the archive objects (plus
 // the ext file, if any), answer through WriteGetObjectResponse, list through
 // its supporting access point and write its own log group, and nothing else.
-func checkIAM(t *testing.T, p *planned, archives []string, name string) {
+func checkIAM(t *testing.T, p *planned, archives []string, name string, extFile ...string) {
 	t.Helper()
 	sts, rendered := functionStatements(t, p)
 	if !rendered {
@@ -340,7 +340,7 @@ func checkIAM(t *testing.T, p *planned, archives []string, name string) {
 	}
 	logStreams := fmt.Sprintf("arn:aws:logs:%s:123456789012:log-group:/aws/lambda/%s:log-stream:*", region, name)
 	allowed := map[string][]string{ // action → the only resources it may name
-		"s3:GetObject": archives,
+		"s3:GetObject": append(slices.Clone(archives), extFile...),
 		// Only the stack's own Object Lambda access point (issue 16).
 		"s3-object-lambda:WriteGetObjectResponse": {fmt.Sprintf("arn:aws:s3-object-lambda:%s:123456789012:accesspoint/%s", region, name)},
 		// Through the supporting access point only, not around it on the
@@ -349,6 +349,7 @@ func checkIAM(t *testing.T, p *planned, archives []string, name string) {
 		"logs:CreateLogStream": {logStreams},
 		"logs:PutLogEvents":    {logStreams},
 	}
+	sts = checkOwnerListing(t, sts, archives)
 	granted := map[string][]string{}
 	for _, st := range sts {
 		if st.Effect != "Allow" {
@@ -376,6 +377,43 @@ func checkIAM(t *testing.T, p *planned, archives []string, name string) {
 			t.Errorf("unexpected action %s on %q", action, res)
 		}
 	}
+}
+
+// checkOwnerListing checks the statements that let the function learn an
+// archive object's owner for listings (ListObjectsV2 with prefix = the
+// archive's key): s3:ListBucket on each archive bucket, and on nothing else
+// than exactly its archive keys. It returns the other statements.
+func checkOwnerListing(t *testing.T, sts []iamStatement, archives []string) []iamStatement {
+	t.Helper()
+	want := map[string][]string{} // bucket ARN -> archive keys
+	for _, a := range archives {
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(a, "arn:aws:s3:::"), "/")
+		want["arn:aws:s3:::"+bucket] = append(want["arn:aws:s3:::"+bucket], key)
+	}
+	var rest []iamStatement
+	got := map[string][]string{}
+	for _, st := range sts {
+		if !strings.HasPrefix(st.Sid, "ListArchiveKeyForOwner") {
+			rest = append(rest, st)
+			continue
+		}
+		if !slices.Equal(st.Action, []string{"s3:ListBucket"}) || len(st.Resource) != 1 || len(st.Condition) != 1 {
+			t.Errorf("statement %q: %q on %q with %v, want s3:ListBucket on one bucket with one condition", st.Sid, st.Action, st.Resource, st.Condition)
+			continue
+		}
+		got[st.Resource[0]] = append(got[st.Resource[0]], st.Condition["StringEquals"]["s3:prefix"]...)
+	}
+	for b, keys := range want {
+		if g := slices.Sorted(slices.Values(got[b])); !slices.Equal(g, slices.Sorted(slices.Values(keys))) {
+			t.Errorf("owner listing on %s limited to s3:prefix %q, want exactly the archive keys %q", b, g, keys)
+		}
+	}
+	for b := range got {
+		if want[b] == nil {
+			t.Errorf("owner listing granted on %s, which holds no archive", b)
+		}
+	}
+	return rest
 }
 
 func checkObjectLambda(t *testing.T, p *planned) {
@@ -522,7 +560,7 @@ func TestDevExtFile(t *testing.T) {
 	if got := obj["content"]; got != strings.Join(lines, "\n")+"\n" {
 		t.Errorf("ext file content:\n%v\nwant the sorted lines:\n%s", got, strings.Join(lines, "\n"))
 	}
-	checkIAM(t, p, append(archiveARNs(vmap), "arn:aws:s3:::"+strings.TrimPrefix(url, "s3://")), "s3archivefs-dev")
+	checkIAM(t, p, archiveARNs(vmap), "s3archivefs-dev", "arn:aws:s3:::"+strings.TrimPrefix(url, "s3://"))
 }
 
 // TestProd plans the prod environment: VPC, NAT per AZ, EFS, layer.
