@@ -95,7 +95,7 @@ tf-check: ## offline terraform fmt, validate, plan, tflint, tfsec and docs check
 
 .PHONY: bench
 bench: ## full benchmarks; regenerates docs/benchmarks.md and its chart (12 min first, 4 min cached)
-	go run ./test/bench -out docs/benchmarks.md -chart docs/benchmarks-s3-bytes.svg
+	go run ./test/bench -out docs/benchmarks.md -chart docs/benchmarks-s3-bytes.svg $(BENCH_ARGS)
 
 .PHONY: bench-quick
 bench-quick: ## the same tables on small inputs (about a minute)

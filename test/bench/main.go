@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,12 +35,18 @@ func main() {
 		chart    = flag.String("chart", "", "SVG chart of S3 bytes per cold GET (default: next to -out, benchmarks-s3-bytes.svg)")
 		reps     = flag.Int("reps", 0, "runs of each GET and listing measurement (default 5, 3 with -quick)")
 		sreps    = flag.Int("stream-reps", 0, "runs of each streaming measurement (default 3, 2 with -quick)")
+		comps    = flag.String("compressors", strings.Join(Compressors, ","), "compressors of the single-file archives (comma-separated; zstd and gzip are required)")
 		prepare  = flag.Bool("prepare", false, "only generate the workloads into the fixture cache, then exit")
 		layerZip = flag.String("layer-zip", os.Getenv("S3ARCHIVEFS_LAYER_ZIP"), "libsquashfs layer zip for this machine (default: build it with layer/build.sh)")
 	)
 	var vars varsFlag
 	flag.Var(&vars, "var", "NAME=value passed to every function process, e.g. -var S3ARCHIVEFS_CACHE_CHUNK_SIZE=64Ki to measure another configuration (repeatable)")
 	flag.Parse()
+	Compressors = strings.Split(*comps, ",")
+	if !slices.Contains(Compressors, "zstd") || !slices.Contains(Compressors, "gzip") {
+		fmt.Fprintln(os.Stderr, "bench: -compressors must include zstd and gzip (the GETs use them)")
+		os.Exit(2)
+	}
 	if *prepare {
 		if err := prepareOnly(*quick); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)

@@ -107,7 +107,7 @@ func (r *Report) Markdown() string {
 		r.Sizes.SmallFiles)
 	p("directory) in one archive; files of %s of log lines (timestamps, levels, words, hex ids: they compress",
 		joinSizes(r.Sizes.Files))
-	p("about like real logs) in one archive per compressor (zstd, xz, gzip), all packed by mksquashfs; and %d files (1,000 per", r.Sizes.HugeFiles)
+	p("about like real logs) in one archive per compressor (%s), all packed by mksquashfs; and %d files (1,000 per", strings.Join(Compressors, ", "), r.Sizes.HugeFiles)
 	p("directory) packed by gensquashfs from a pack file whose entries point at %d distinct small files: its data is", hugeSources)
 	p("small, but every inode and directory entry is its own, so its metadata is as large as the real thing. All")
 	p("archives: zstd unless named, 1 MiB blocks.")
