@@ -191,7 +191,7 @@ func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 	fetch := pinned{src: src, etag: rec.ETag}
 	a := &Archive{
 		Ref: ref, Size: rec.Size, ETag: rec.ETag, LastModified: rec.LastModified,
-		data:      o.Cache.View(id, rec.Size, chunk, fetch),
+		data:      o.Cache.View(id, metaStart, chunk, fetch), // ends where meta starts: no chunk fetched twice
 		meta:      o.Cache.View(id, rec.Size, min(metaChunk, chunk), fetch),
 		metaStart: metaStart,
 		head:      rec.Head,
