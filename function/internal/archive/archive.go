@@ -204,7 +204,7 @@ func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 	// The prefetch starts before the tables are parsed: those beyond the
 	// tail are read through it too.
 	end := min((rec.Tail.off+metaChunk-1)/metaChunk*metaChunk, rec.Size)
-	started := !rec.Prefetched && a.prefetch.start(ctx, fetch, metaStart, end, a.meta)
+	started := !rec.Prefetched && a.prefetch.start(ctx, fetch, metaStart, end, a.meta, prefetchLimit(o.Squash.Budget))
 	fs, err := squash.Open(a.readerAt(ctx), rec.Size, o.Squash)
 	if err != nil {
 		a.prefetch.cancel()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
+	"github.com/s3archivefs/s3archivefs/function/internal/squash"
 )
 
 // Prefetching the metadata region (docs/decisions.md): when the tail does
@@ -51,11 +52,21 @@ type fetcher interface {
 	ReadRange(ctx context.Context, off, n int64) (io.ReadCloser, error)
 }
 
-// start fetches [lo, hi) unless it is empty or larger than prefetchMax,
-// storing each piece in meta once complete. It reports whether it started.
-func (p *prefetch) start(ctx context.Context, src fetcher, lo, hi int64, meta *chunkcache.View) bool {
+// prefetchLimit is the largest region a prefetch may hold in memory while
+// it arrives: prefetchMax, and at most half the process's memory budget, so
+// a small function (128 MB) cannot be pushed past its size by one open.
+func prefetchLimit(b *squash.Budget) int64 {
+	if b == nil || b.Max() <= 0 {
+		return prefetchMax
+	}
+	return min(prefetchMax, b.Max()/2)
+}
+
+// start fetches [lo, hi) unless it is empty or larger than limit, storing
+// each piece in meta once complete. It reports whether it started.
+func (p *prefetch) start(ctx context.Context, src fetcher, lo, hi int64, meta *chunkcache.View, limit int64) bool {
 	total := hi - lo
-	if total <= 0 || total > prefetchMax {
+	if total <= 0 || total > limit {
 		return false
 	}
 	size := (total + prefetchGETs - 1) / prefetchGETs
