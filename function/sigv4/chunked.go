@@ -28,7 +28,7 @@ func (s *Signed) Body(r *http.Request) (io.Reader, int64, *Error) {
 		if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
 			var err error
 			if n, err = strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
-				return nil, 0, s3err(http.StatusBadRequest, "InvalidArgument", "x-amz-decoded-content-length is not a number")
+				return nil, 0, s3err("InvalidArgument", "x-amz-decoded-content-length is not a number")
 			}
 		}
 		return newChunkedReader(r.Body, s, n), n, nil
@@ -64,11 +64,11 @@ func newChunkedReader(body io.Reader, s *Signed, decodedLength int64) *chunkedRe
 	return c
 }
 
-var errChunkSig = s3err(http.StatusForbidden, "SignatureDoesNotMatch",
+var errChunkSig = s3err("SignatureDoesNotMatch",
 	"The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 
 func errIncompleteBody(msg string) *Error {
-	return s3err(http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header: "+msg)
+	return s3err("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header: "+msg)
 }
 
 func (c *chunkedReader) Read(p []byte) (int, error) {
@@ -182,7 +182,7 @@ func (h *hashCheckReader) Read(p []byte) (int, error) {
 	h.h.Write(p[:n])
 	if err == io.EOF {
 		if got := hex.EncodeToString(h.h.Sum(nil)); got != h.want {
-			return n, s3err(http.StatusBadRequest, "XAmzContentSHA256Mismatch",
+			return n, s3err("XAmzContentSHA256Mismatch",
 				"The provided 'x-amz-content-sha256' header does not match what was computed.",
 				[2]string{"ClientComputedContentSHA256", h.want}, [2]string{"S3ComputedContentSHA256", got})
 		}

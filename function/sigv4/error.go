@@ -2,7 +2,8 @@ package sigv4
 
 import (
 	"fmt"
-	"net/http"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/s3api"
 )
 
 // Error is an S3 error answer: the HTTP status, the code and message of
@@ -17,8 +18,10 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
 
-func s3err(status int, code, msg string, extra ...[2]string) *Error {
-	return &Error{Status: status, Code: code, Message: msg, Extra: extra}
+// s3err builds the error of one of S3's codes; its HTTP status comes from
+// s3api's table, the one place that maps codes to statuses.
+func s3err(code, msg string, extra ...[2]string) *Error {
+	return &Error{Status: s3api.NewError(code).Status, Code: code, Message: msg, Extra: extra}
 }
 
-func errAccessDenied(msg string) *Error { return s3err(http.StatusForbidden, "AccessDenied", msg) }
+func errAccessDenied(msg string) *Error { return s3err("AccessDenied", msg) }

@@ -108,16 +108,16 @@ func (v *Verifier) Verify(r *http.Request, service string) (*Signed, *Error) {
 	presigned := q.Has("X-Amz-Credential") || q.Has("X-Amz-Algorithm") || q.Has("X-Amz-Signature")
 	switch {
 	case authz != "" && presigned:
-		return nil, s3err(http.StatusBadRequest, "InvalidArgument",
+		return nil, s3err("InvalidArgument",
 			"Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified")
 	case authz == "" && !presigned:
 		if q.Has("Signature") || q.Has("AWSAccessKeyId") {
-			return nil, s3err(http.StatusBadRequest, "InvalidArgument", "Signature Version 2 is not supported; use AWS4-HMAC-SHA256")
+			return nil, s3err("InvalidArgument", "Signature Version 2 is not supported; use AWS4-HMAC-SHA256")
 		}
 		return nil, errAccessDenied("Access Denied")
 	}
 	if r.Header.Get("X-Amz-Security-Token") != "" || q.Get("X-Amz-Security-Token") != "" {
-		return nil, s3err(http.StatusBadRequest, "InvalidToken", "The provided token is malformed or otherwise invalid.")
+		return nil, s3err("InvalidToken", "The provided token is malformed or otherwise invalid.")
 	}
 
 	var (
@@ -134,16 +134,16 @@ func (v *Verifier) Verify(r *http.Request, service string) (*Signed, *Error) {
 	}
 	malformed := func(msg string, extra ...[2]string) *Error {
 		if presigned {
-			return s3err(http.StatusBadRequest, "AuthorizationQueryParametersError", msg, extra...)
+			return s3err("AuthorizationQueryParametersError", msg, extra...)
 		}
-		return s3err(http.StatusBadRequest, "AuthorizationHeaderMalformed", "The authorization header is malformed; "+msg, extra...)
+		return s3err("AuthorizationHeaderMalformed", "The authorization header is malformed; "+msg, extra...)
 	}
 	secret, ok := "", false
 	if v.Keys != nil {
 		secret, ok = v.Keys.SecretKey(p.accessKey)
 	}
 	if !ok {
-		return nil, s3err(http.StatusForbidden, "InvalidAccessKeyId",
+		return nil, s3err("InvalidAccessKeyId",
 			"The AWS Access Key Id you provided does not exist in our records.", [2]string{"AWSAccessKeyId", p.accessKey})
 	}
 	t, err := time.Parse(AmzDateFormat, p.amzDate)
@@ -165,13 +165,13 @@ func (v *Verifier) Verify(r *http.Request, service string) (*Signed, *Error) {
 			return nil, errAccessDenied("Request is not valid yet")
 		}
 		if expiry := t.Add(time.Duration(p.expires) * time.Second); server.After(expiry) {
-			return nil, s3err(http.StatusForbidden, "AccessDenied", "Request has expired",
+			return nil, s3err("AccessDenied", "Request has expired",
 				[2]string{"X-Amz-Expires", strconv.FormatInt(p.expires, 10)},
 				[2]string{"Expires", expiry.Format(time.RFC3339)},
 				[2]string{"ServerTime", server.Format(time.RFC3339)})
 		}
 	} else if d := server.Sub(t); d > MaxSkew || d < -MaxSkew {
-		return nil, s3err(http.StatusForbidden, "RequestTimeTooSkewed",
+		return nil, s3err("RequestTimeTooSkewed",
 			"The difference between the request time and the current time is too large.",
 			[2]string{"RequestTime", p.amzDate}, [2]string{"ServerTime", server.Format(time.RFC3339)},
 			[2]string{"MaxAllowedSkewMilliseconds", "900000"})
@@ -185,15 +185,15 @@ func (v *Verifier) Verify(r *http.Request, service string) (*Signed, *Error) {
 	} else {
 		payload = r.Header.Get("X-Amz-Content-Sha256")
 		if payload == "" {
-			return nil, s3err(http.StatusBadRequest, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
+			return nil, s3err("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
 		}
 	}
 	if !validPayloadHash(payload) {
-		return nil, s3err(http.StatusBadRequest, "InvalidArgument",
+		return nil, s3err("InvalidArgument",
 			"x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.")
 	}
 	if missing := unsignedHeaders(r, p.signedHeaders, presigned); len(missing) > 0 {
-		return nil, s3err(http.StatusForbidden, "AccessDenied", "There were headers present in the request which were not signed",
+		return nil, s3err("AccessDenied", "There were headers present in the request which were not signed",
 			[2]string{"HeadersNotSigned", strings.Join(missing, ", ")})
 	}
 
@@ -203,7 +203,7 @@ func (v *Verifier) Verify(r *http.Request, service string) (*Signed, *Error) {
 	key := SigningKey(secret, p.date, p.region, p.service)
 	want := hex.EncodeToString(HMACSHA256(key, sts))
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(p.signature))) {
-		return nil, s3err(http.StatusForbidden, "SignatureDoesNotMatch",
+		return nil, s3err("SignatureDoesNotMatch",
 			"The request signature we calculated does not match the signature you provided. Check your key and signing method.",
 			[2]string{"AWSAccessKeyId", p.accessKey}, [2]string{"StringToSign", sts},
 			[2]string{"SignatureProvided", p.signature}, [2]string{"CanonicalRequest", creq})
@@ -214,11 +214,11 @@ func (v *Verifier) Verify(r *http.Request, service string) (*Signed, *Error) {
 
 func parseAuthorization(authz string, r *http.Request) (*authParams, *Error) {
 	bad := func(msg string) *Error {
-		return s3err(http.StatusBadRequest, "AuthorizationHeaderMalformed", "The authorization header is malformed; "+msg)
+		return s3err("AuthorizationHeaderMalformed", "The authorization header is malformed; "+msg)
 	}
 	alg, rest, _ := strings.Cut(authz, " ")
 	if alg != sigAlgorithm {
-		return nil, s3err(http.StatusBadRequest, "InvalidArgument", "Unsupported Authorization Type",
+		return nil, s3err("InvalidArgument", "Unsupported Authorization Type",
 			[2]string{"ArgumentName", "Authorization"}, [2]string{"ArgumentValue", alg})
 	}
 	fields := map[string]string{}
@@ -247,7 +247,7 @@ func parseAuthorization(authz string, r *http.Request) (*authParams, *Error) {
 }
 
 func parsePresigned(q url.Values) (*authParams, *Error) {
-	bad := func(msg string) *Error { return s3err(http.StatusBadRequest, "AuthorizationQueryParametersError", msg) }
+	bad := func(msg string) *Error { return s3err("AuthorizationQueryParametersError", msg) }
 	for _, k := range []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"} {
 		if q.Get(k) == "" {
 			return nil, bad("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
