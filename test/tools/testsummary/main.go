@@ -23,7 +23,7 @@ type event struct {
 
 func main() {
 	var passed, failed, skipped int
-	var failedTests []string
+	var failedTests, skippedTests []string
 	pkgFailed := false
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -48,20 +48,28 @@ func main() {
 			failedTests = append(failedTests, e.Package+" "+e.Test)
 		case e.Test != "" && e.Action == "skip":
 			skipped++
+			skippedTests = append(skippedTests, e.Package+" "+e.Test)
 		}
 		out.Flush()
 	}
-	if len(failedTests) > 0 {
-		sort.Strings(failedTests)
-		fmt.Fprintln(out, "\nFailed tests:")
-		for _, t := range failedTests {
-			fmt.Fprintln(out, "  "+t)
-		}
-	}
+	list(out, "Skipped tests (each says why in its -v output):", skippedTests)
+	list(out, "Failed tests:", failedTests)
 	fmt.Fprintf(out, "\n%d passed, %d failed, %d skipped\n", passed, failed, skipped)
 	out.Flush()
 	if failed > 0 || pkgFailed || sc.Err() != nil {
 		os.Exit(1)
+	}
+}
+
+// list prints a heading and the sorted names, if there are any.
+func list(out *bufio.Writer, heading string, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	sort.Strings(names)
+	fmt.Fprintln(out, "\n"+heading)
+	for _, n := range names {
+		fmt.Fprintln(out, "  "+n)
 	}
 }
 
