@@ -189,9 +189,17 @@ func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 	metaStart := min(max(sb.InodeTableStart, 0), rec.Size) / metaChunk * metaChunk
 	id := chunkcache.Identity{Bucket: ref.Bucket, Key: ref.Key, ETag: rec.ETag}
 	fetch := pinned{src: src, etag: rec.ETag}
+	// The data view ends where the metadata region starts, so no chunk is
+	// fetched twice. With chunks no larger than metaChunk the two views
+	// share one chunk grid, and the cache gives one View per identity and
+	// chunk size: then that one view must span the whole object.
+	dataEnd := metaStart
+	if chunk <= metaChunk {
+		dataEnd = rec.Size
+	}
 	a := &Archive{
 		Ref: ref, Size: rec.Size, ETag: rec.ETag, LastModified: rec.LastModified,
-		data:      o.Cache.View(id, metaStart, chunk, fetch), // ends where meta starts: no chunk fetched twice
+		data:      o.Cache.View(id, dataEnd, chunk, fetch),
 		meta:      o.Cache.View(id, rec.Size, min(metaChunk, chunk), fetch),
 		metaStart: metaStart,
 		head:      rec.Head,

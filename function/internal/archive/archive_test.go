@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -317,5 +318,46 @@ func TestSharedCacheRecord(t *testing.T) {
 	}
 	if st := read(process(time.Hour)); st.Total() == 0 {
 		t.Error("a damaged record was trusted")
+	}
+}
+
+// With 4 KiB blocks, data and metadata chunks are the same size and the
+// cache hands both views out as one: it must span the whole archive, or
+// the tail cannot be cached and metadata reads beyond the data fail.
+func TestSmallBlocksOneView(t *testing.T) {
+	path, src := fixture.Build(t, fixture.Recipe{Tree: fixture.SmallTree, Tool: fixture.Mksquashfs, Compressor: "zstd", BlockSize: 4096})
+	srv := s3test.StartT(t, s3test.Options{})
+	upload(t, srv, "small4k.sqfs", path)
+	var logs bytes.Buffer
+	o := newStack(t, srv, t.TempDir())
+	o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	ctx := context.Background()
+	a, err := o.Open(ctx, archive.Ref{Bucket: bucket, Key: "small4k.sqfs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := 0
+	err = fs.WalkDir(a.Image(ctx).FS(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		want, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			return err
+		}
+		if got := readFile(t, a.Image(ctx), name); !bytes.Equal(got, want) {
+			t.Errorf("%s: wrong bytes", name)
+		}
+		files++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files == 0 {
+		t.Fatal("no files read")
+	}
+	if strings.Contains(logs.String(), "not cached") {
+		t.Errorf("open logged a cache failure:\n%s", logs.String())
 	}
 }
