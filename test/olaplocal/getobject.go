@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,11 @@ type wgorCall struct {
 	done   chan error
 	// cut makes a pending read of body fail at once: the client went away.
 	cut func()
+	// end marks the answer complete: a cut that comes later (the client
+	// closing its connection once it has everything) does nothing, and
+	// one that raced it is undone, so the function's connection stays
+	// usable for its next request.
+	end func()
 }
 
 // errClientGone ends a WriteGetObjectResponse whose client disconnected:
@@ -110,9 +116,13 @@ func (e *Endpoint) streamWGOR(w http.ResponseWriter, r *http.Request, reqID stri
 	// this waits for the function's next bytes.
 	stop := context.AfterFunc(r.Context(), c.cut)
 	defer func() {
-		// Once cut, the function's connection must not be reused: it is
-		// aborted whatever the outcome here.
-		if !stop() && !errors.Is(result, errClientGone) {
+		// A client that leaves after the whole answer changes nothing.
+		// Otherwise, once cut, the function's connection must not be
+		// reused: it is aborted.
+		stopped := stop()
+		if result == nil {
+			c.end()
+		} else if !stopped && !errors.Is(result, errClientGone) {
 			result = fmt.Errorf("%w: %v", errClientGone, result)
 		}
 		c.done <- result
@@ -216,8 +226,24 @@ func (e *Endpoint) writeGetObjectResponse(w http.ResponseWriter, r *http.Request
 		return
 	}
 	rc := http.NewResponseController(w)
+	var (
+		cutMu sync.Mutex
+		ended bool
+	)
 	c := &wgorCall{r: r, body: body, length: length, done: make(chan error, 1),
-		cut: func() { _ = rc.SetReadDeadline(time.Now()) }}
+		cut: func() {
+			cutMu.Lock()
+			defer cutMu.Unlock()
+			if !ended {
+				_ = rc.SetReadDeadline(time.Now())
+			}
+		},
+		end: func() {
+			cutMu.Lock()
+			defer cutMu.Unlock()
+			ended = true
+			_ = rc.SetReadDeadline(time.Time{})
+		}}
 	select {
 	case p.arrived <- c:
 	case <-p.gone:
