@@ -49,18 +49,10 @@ func runMain(m *testing.M) int {
 		fmt.Println("e2e: skipped in -short mode (it builds the function and runs real S3 clients)")
 		return m.Run()
 	}
-	dir, err := os.MkdirTemp("", "s3archivefs-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bootstrap = filepath.Join(dir, "bootstrap")
-	if err := olaplocal.BuildBootstrap(bootstrap); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	return m.Run()
+	return olaplocal.WithBootstrap("e2e", func(b string) int {
+		bootstrap = b
+		return m.Run()
+	})
 }
 
 // demoTree is the archive served at prefix: nested directories, odd names,

@@ -48,18 +48,10 @@ func runMain(m *testing.M) int {
 		fmt.Println("fault: skipped in -short mode (it builds the function and runs it against a faulting S3)")
 		return m.Run()
 	}
-	dir, err := os.MkdirTemp("", "s3archivefs-fault-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fault:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bootstrap = filepath.Join(dir, "bootstrap")
-	if err := olaplocal.BuildBootstrap(bootstrap); err != nil {
-		fmt.Fprintln(os.Stderr, "fault:", err)
-		return 1
-	}
-	return m.Run()
+	return olaplocal.WithBootstrap("fault", func(b string) int {
+		bootstrap = b
+		return m.Run()
+	})
 }
 
 // faultTree has small files (text and random, below and above the 128 KiB

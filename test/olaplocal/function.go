@@ -105,3 +105,21 @@ func BuildBootstrap(out string) error {
 	}
 	return nil
 }
+
+// WithBootstrap builds the bootstrap into a temporary directory, runs run
+// with its path and removes the directory: the TestMain of every suite
+// that runs the real function. suite names it in error messages.
+func WithBootstrap(suite string, run func(bootstrap string) int) int {
+	dir, err := os.MkdirTemp("", "s3archivefs-"+suite+"-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, suite+":", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bootstrap := filepath.Join(dir, "bootstrap")
+	if err := BuildBootstrap(bootstrap); err != nil {
+		fmt.Fprintln(os.Stderr, suite+":", err)
+		return 1
+	}
+	return run(bootstrap)
+}
