@@ -213,7 +213,9 @@ func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 	// tail are read through it too.
 	end := min((rec.Tail.off+metaChunk-1)/metaChunk*metaChunk, rec.Size)
 	started := !rec.Prefetched && a.prefetch.start(ctx, fetch, metaStart, end, a.meta, prefetchLimit(o.Squash.Budget))
-	fs, err := squash.Open(a.readerAt(ctx), rec.Size, o.Squash)
+	opts := o.Squash
+	opts.Fragments = o.Cache.Derived(id, "frag") // for other processes on a shared cache
+	fs, err := squash.Open(a.readerAt(ctx), rec.Size, opts)
 	if err != nil {
 		a.prefetch.cancel()
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

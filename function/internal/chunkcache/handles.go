@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/reqstats"
 )
 
 // openChunk is a chunk file kept open after its trailer was checked: its
@@ -34,8 +36,9 @@ type openChunk struct {
 var errCorrupt = errors.New("chunkcache: damaged chunk")
 
 // openChunkFile opens and checks the file of the n-byte chunk at its
-// place. It returns errCorrupt (and the file's info) for a damaged file,
-// and the open error for a missing one.
+// place (n < 0: of the length its size says, a Derived value's). It
+// returns errCorrupt (and the file's info) for a damaged file, and the
+// open error for a missing one.
 func openChunkFile(path string, n int64, at place) (*openChunk, os.FileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -45,6 +48,9 @@ func openChunkFile(path string, n int64, at place) (*openChunk, os.FileInfo, err
 	if err != nil {
 		f.Close()
 		return nil, nil, err
+	}
+	if n < 0 {
+		n, _ = dataLen(fi.Size())
 	}
 	if fi.Size() != chunkFileSize(n) {
 		f.Close()
@@ -125,6 +131,55 @@ func (oc *openChunk) read(dst []byte, off int64, verify bool) error {
 		return errCorrupt
 	}
 	return nil
+}
+
+// readFile reads dst at off of the n-byte chunk file at path (n < 0: of
+// any length, a Derived value's) through the process's open files,
+// checking the bytes against their checksums. A damaged file is removed,
+// counted in stats, and reported missing; so is a read past the file's
+// data, without removing it.
+func (c *Cache) readFile(path string, n int64, at place, dst []byte, off int64, stats *reqstats.Counters) bool {
+	for attempt := 0; attempt < 2; attempt++ {
+		oc := c.handles.acquire(path)
+		cached := oc != nil
+		if !cached {
+			var fi os.FileInfo
+			var err error
+			oc, fi, err = openChunkFile(path, n, at)
+			if errors.Is(err, errCorrupt) {
+				stats.CacheCorrupt.Add(1)
+				c.discard(path, fi)
+				return false
+			}
+			if err != nil {
+				return false
+			}
+			oc = c.handles.add(oc)
+		}
+		if off < 0 || off > oc.n || int64(len(dst)) > oc.n-off {
+			c.handles.release(oc, false)
+			return false
+		}
+		err := oc.read(dst, off, !c.skipVerify)
+		c.handles.release(oc, err != nil)
+		switch {
+		case err == nil:
+			c.touch(oc)
+			return true
+		case errors.Is(err, errCorrupt):
+			stats.CacheCorrupt.Add(1)
+			if !c.discard(path, oc.fi) && cached {
+				// The path holds another file now: try it.
+				continue
+			}
+			return false
+		case !cached:
+			return false
+		}
+		// A kept file that can no longer be read (removed on NFS):
+		// open the path again.
+	}
+	return false
 }
 
 // handles is the process's bounded LRU of open chunk files, keyed by path.

@@ -1,9 +1,7 @@
 package chunkcache
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -264,51 +262,15 @@ func (o *View) fetch(ctx context.Context, run []int64) {
 // checksums. A damaged chunk file is removed, counted, and reported
 // missing, so the chunk is fetched again.
 func (o *View) readCached(i int64, dst []byte, off int64, stats *reqstats.Counters) bool {
-	c, path := o.c, o.path(i)
-	for attempt := 0; attempt < 2; attempt++ {
-		oc := c.handles.acquire(path)
-		cached := oc != nil
-		if !cached {
-			var fi os.FileInfo
-			var err error
-			oc, fi, err = openChunkFile(path, o.chunkLen(i), o.place(i))
-			if errors.Is(err, errCorrupt) {
-				stats.CacheCorrupt.Add(1)
-				c.discard(path, fi)
-				return false
-			}
-			if err != nil {
-				return false
-			}
-			oc = c.handles.add(oc)
-		}
-		err := oc.read(dst, off, !c.skipVerify)
-		c.handles.release(oc, err != nil)
-		switch {
-		case err == nil:
-			c.touch(oc)
-			return true
-		case errors.Is(err, errCorrupt):
-			stats.CacheCorrupt.Add(1)
-			if !c.discard(path, oc.fi) && cached {
-				// The path holds another file now: try it.
-				continue
-			}
-			return false
-		case !cached:
-			return false
-		}
-		// A kept file that can no longer be read (removed on NFS):
-		// open the path again.
-	}
-	return false
+	return o.c.readFile(o.path(i), o.chunkLen(i), o.place(i), dst, off, stats)
 }
 
 // Store inserts the complete chunks that data, the object's bytes at off,
 // covers (the last chunk is complete when data reaches the object's end).
 // Chunks already cached are left alone. The chunks are written in the
-// background and served from memory until then; data is copied. Disk
-// problems are logged, not returned: the cache is an optimisation.
+// background and served from memory until then, from data itself: the
+// caller must not modify it afterwards. Disk problems are logged, not
+// returned: the cache is an optimisation.
 func (o *View) Store(off int64, data []byte) error {
 	end := off + int64(len(data))
 	if off < 0 || end > o.size {
@@ -326,7 +288,7 @@ func (o *View) Store(off int64, data []byte) error {
 		if _, busy := o.flights[i]; busy {
 			continue
 		}
-		f := &flight{done: make(chan struct{}), data: bytes.Clone(data[lo-off : hi-off])}
+		f := &flight{done: make(chan struct{}), data: data[lo-off : hi-off : hi-off]}
 		close(f.done)
 		o.flights[i] = f
 		run, bufs, n = append(run, i), append(bufs, f.data), n+int64(len(f.data))

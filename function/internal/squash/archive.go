@@ -17,6 +17,9 @@ type Options struct {
 	// Budget is shared by every archive opened with it (one per process);
 	// nil gives the archive a budget of CacheBytes of its own.
 	Budget *Budget
+	// Fragments, if set, keeps the decoded fragment blocks (the small
+	// files) beyond the process.
+	Fragments BlockStore
 }
 
 const defaultCacheBytes = 32 << 20
@@ -37,6 +40,7 @@ type tables struct {
 	size     int64 // readable bytes: min(object size, BytesUsed)
 	dec      codec.Decoder
 	cache    *blockCache
+	frags    BlockStore // nil: none
 	ids      []uint32
 	fragPtrs []int64 // positions of the fragment table's metadata blocks
 	root     *inode
@@ -69,7 +73,7 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Image, error) {
 	if budget == nil {
 		budget = NewBudget(cacheBytes)
 	}
-	t := &tables{info: info, size: info.BytesUsed, cache: budget.newBlockCache(cacheBytes)}
+	t := &tables{info: info, size: info.BytesUsed, cache: budget.newBlockCache(cacheBytes), frags: opts.Fragments}
 	opened := false
 	defer func() {
 		if !opened { // a failed open must not keep a share of the budget
@@ -310,35 +314,65 @@ func (a *Image) loadFragmentIndex() error {
 	return nil
 }
 
-// fragment returns the decompressed fragment block number i.
-func (a *Image) fragment(i uint32) ([]byte, error) {
+// fragmentPart returns the n bytes at off of fragment block i (the tail
+// of the file name): from the block cache, else from the block store
+// (just those bytes), else from the block decoded, which then goes to
+// both.
+func (a *Image) fragmentPart(i uint32, off, n int64, name string) ([]byte, error) {
+	blk, err := a.fragmentBlock(i)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := a.cache.peek(kindFragment, blk.start); ok && off >= 0 && off <= int64(len(c.data))-n {
+		return c.data[off : off+n], nil
+	}
+	if a.frags != nil && n <= int64(a.info.BlockSize) {
+		p := make([]byte, n)
+		if a.frags.ReadAt(blk.start, p, off) {
+			return p, nil
+		}
+	}
+	v, err := a.cache.get(kindFragment, blk.start, func() (cached, error) {
+		dst := make([]byte, a.info.BlockSize)
+		m, err := a.decodeBlock(dst, blk)
+		if err == nil && a.frags != nil {
+			a.frags.Store(blk.start, dst[:m:m])
+		}
+		return cached{data: dst[:m:m]}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if off+n > int64(len(v.data)) {
+		return nil, corruptf("tail of %q: %d bytes at %d of a %d-byte fragment", name, n, off, len(v.data))
+	}
+	return v.data[off : off+n], nil
+}
+
+// fragmentBlock returns where fragment block i is stored.
+func (a *Image) fragmentBlock(i uint32) (dataBlock, error) {
 	if i >= a.info.Fragments {
-		return nil, corruptf("fragment %d of %d", i, a.info.Fragments)
+		return dataBlock{}, corruptf("fragment %d of %d", i, a.info.Fragments)
 	}
 	per := uint32(metaBlockSize / fragEntrySize)
 	c, err := a.metaBlock(a.fragPtrs[i/per], a.info.FragmentTableStart)
 	if err != nil {
-		return nil, fmt.Errorf("squash: fragment table: %w", err)
+		return dataBlock{}, fmt.Errorf("squash: fragment table: %w", err)
 	}
 	at := int(i%per) * fragEntrySize
 	if at+fragEntrySize > len(c.data) {
-		return nil, corruptf("fragment table block too short for entry %d", i)
+		return dataBlock{}, corruptf("fragment table block too short for entry %d", i)
 	}
 	start := int64(binary.LittleEndian.Uint64(c.data[at:]))
 	size := binary.LittleEndian.Uint32(c.data[at+8:])
 	blk, err := a.checkBlock(start, size)
 	if err != nil {
-		return nil, fmt.Errorf("fragment %d: %w", i, err)
+		return blk, fmt.Errorf("fragment %d: %w", i, err)
 	}
 	if blk.sparse() {
-		return nil, corruptf("fragment %d has no data", i)
+		return blk, corruptf("fragment %d has no data", i)
 	}
-	v, err := a.cache.get(kindFragment, start, func() (cached, error) {
-		dst := make([]byte, a.info.BlockSize)
-		n, err := a.decodeBlock(dst, blk)
-		return cached{data: dst[:n:n]}, err
-	})
-	return v.data, err
+	return blk, nil
 }
 
 // dataBlock is a data or fragment block as stored.

@@ -26,6 +26,20 @@ type cached struct {
 	next int64 // metadata blocks: offset of the following block
 }
 
+// BlockStore keeps decoded blocks of one archive beyond the process, for
+// the other processes sharing it (a chunk cache on EFS): reading part of
+// a stored block costs a read and the checksums of those bytes instead of
+// decompressing the whole block. It is only asked for what the in-memory
+// cache misses.
+type BlockStore interface {
+	// ReadAt fills p with the bytes at off of the block stored under key,
+	// verified, and reports whether it could.
+	ReadAt(key int64, p []byte, off int64) bool
+	// Store keeps data, a decoded block, under key; data is never
+	// modified afterwards.
+	Store(key int64, data []byte)
+}
+
 // entryOverhead approximates the bookkeeping cost of one entry.
 const entryOverhead = 128
 
@@ -171,6 +185,21 @@ func (c *blockCache) get(kind blockKind, off int64, fill func() (cached, error))
 	b.mu.Unlock()
 	close(l.done)
 	return l.val, l.err
+}
+
+// peek returns the cached block for k, if there is one.
+func (c *blockCache) peek(kind blockKind, off int64) (cached, bool) {
+	b, k := c.b, blockKey{owner: c.id, kind: kind, off: off}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e, ok := b.items[k]
+	if !ok {
+		return cached{}, false
+	}
+	b.lru.MoveToFront(e)
+	le := e.Value.(*lruEntry)
+	b.owners[c.id].lru.MoveToFront(le.own)
+	return le.val, true
 }
 
 func cost(v cached) int64 { return int64(cap(v.data)) + entryOverhead }

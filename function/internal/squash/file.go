@@ -235,16 +235,8 @@ func (f *File) readRun(p []byte, off int64, blocks []dataBlock, i, j int64) erro
 
 // tail returns the file's last partial block from its fragment.
 func (f *File) tail() ([]byte, error) {
-	frag, err := f.a.fragment(f.ino.frag)
-	if err != nil {
-		return nil, err
-	}
 	n := f.ino.size % int64(f.a.info.BlockSize)
-	o := int64(f.ino.fragOffset)
-	if o+n > int64(len(frag)) {
-		return nil, corruptf("tail of %q: %d bytes at %d of a %d-byte fragment", f.entry.Name, n, o, len(frag))
-	}
-	return frag[o : o+n], nil
+	return f.a.fragmentPart(f.ino.frag, int64(f.ino.fragOffset), n, f.entry.Name)
 }
 
 // Reader streams [off, off+n) of the file (clipped to its size), reading
