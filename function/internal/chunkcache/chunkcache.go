@@ -13,6 +13,11 @@
 // the chunk's directory and index (chunkfile.go). v1 (no checksums) is
 // never read; its files are evicted like any other.
 //
+// Values derived from an object (its decoded fragment blocks) are kept
+// beside its chunks, in <h>.<kind>/<key>, in the same file format
+// (derived.go): a process new to a shared cache reads the part it needs
+// instead of decoding the whole block again.
+//
 // # Atomicity and integrity
 //
 // A chunk is written with its checksums to a unique temporary name
