@@ -129,10 +129,11 @@ func middleSmallFile(sz Sizes) int { return sz.SmallFiles/2 + 17 }
 // vmapVars maps the many-files archive and each big archive.
 func (e *Env) vmapVars() []string {
 	vars := []string{fmt.Sprintf("S3ARCHIVEFS_PREFIX_VMAP1=%s|s3://%s/%s", filesPrefix, archiveBucket, archiveKey(e.W.FilesSqf))}
-	for i, c := range Compressors {
+	variants := streamVariants()
+	for i, c := range variants {
 		vars = append(vars, fmt.Sprintf("S3ARCHIVEFS_PREFIX_VMAP%d=%s|s3://%s/%s", i+2, bigPrefix(c), archiveBucket, archiveKey(e.W.BigSqf[c])))
 	}
-	vars = append(vars, fmt.Sprintf("S3ARCHIVEFS_PREFIX_VMAP%d=%s|s3://%s/%s", len(Compressors)+2, hugePrefix, archiveBucket, archiveKey(e.W.HugeSqf)))
+	vars = append(vars, fmt.Sprintf("S3ARCHIVEFS_PREFIX_VMAP%d=%s|s3://%s/%s", len(variants)+2, hugePrefix, archiveBucket, archiveKey(e.W.HugeSqf)))
 	return vars
 }
 

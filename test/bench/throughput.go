@@ -6,7 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/s3archivefs/s3archivefs/test/olaplocal"
@@ -14,6 +18,17 @@ import (
 
 // Engines are the function's decompression engines.
 var Engines = []string{"go", "native"}
+
+// stored names the archive whose data blocks are stored uncompressed
+// (mksquashfs -noD -noF): streamed like the others, it costs no
+// decompression, so the function's rate on it is the ceiling that the
+// transport (chunk cache, HTTP, the local endpoint, the client) leaves on
+// this machine.
+const stored = "stored"
+
+// streamVariants are the single-file archives streamed: one per
+// compressor, and the stored one.
+func streamVariants() []string { return append(slices.Clone(Compressors), stored) }
 
 // Stream is the throughput of one file of one archive: seconds per run for
 // each reader.
@@ -29,6 +44,11 @@ type Stream struct {
 	// FuncCold is the go engine's first GET, chunks coming from S3.
 	Func     map[string]Samples
 	FuncCold float64
+	// CPU is the processor time (user + system seconds) of the same runs:
+	// "unsquashfs", "cat go", "cat native", and per engine "function go"
+	// (the function process) and "harness go" (the local endpoint and
+	// the client, which share the machine's cores with the function).
+	CPU map[string]Samples
 }
 
 // MBps is the throughput in MB/s (10^6 bytes) of a run of s seconds.
@@ -48,35 +68,47 @@ type Throughput struct {
 	PeakRSS map[string]map[string]int64
 }
 
+// stream returns the stream of the given archive and size, nil if none.
+func (t *Throughput) stream(comp string, size int64) *Stream {
+	for _, st := range t.Streams {
+		if st.Comp == comp && st.Size == size {
+			return st
+		}
+	}
+	return nil
+}
+
 // measureThroughput streams the two largest files of each archive through
 // the function (go and native engines) and through unsquashfs -cat and
 // rdsquashfs -c, reps times each, against S3 without injected latency.
 func measureThroughput(ctx context.Context, e *Env, reps int) (*Throughput, error) {
 	out := &Throughput{PeakRSS: map[string]map[string]int64{}}
 	sizes := e.W.Sizes.Files[2:]
-	for _, comp := range Compressors {
+	for _, comp := range streamVariants() {
 		archive := e.W.BigSqf[comp]
 		streams := map[int64]*Stream{}
 		for _, size := range sizes {
-			st := &Stream{Comp: comp, Size: size, Func: map[string]Samples{}, CLI: map[string]Samples{}}
+			st := &Stream{Comp: comp, Size: size, Func: map[string]Samples{}, CLI: map[string]Samples{}, CPU: map[string]Samples{}}
 			streams[size] = st
 			out.Streams = append(out.Streams, st)
 			e.Log("streaming %s (%s) with unsquashfs, rdsquashfs and s3archivefs cat", FileName(size), comp)
 			for range reps {
-				d, err := timeCmd(ctx, "unsquashfs", "-cat", archive, FileName(size))
+				d, cpu, err := runCmd(ctx, "unsquashfs", "-cat", archive, FileName(size))
 				if err != nil {
 					return nil, err
 				}
 				st.Unsquashfs = append(st.Unsquashfs, d)
+				st.CPU["unsquashfs"] = append(st.CPU["unsquashfs"], cpu)
 				if d, err = timeCmd(ctx, "rdsquashfs", "-c", FileName(size), archive); err != nil {
 					return nil, err
 				}
 				st.Rdsquashfs = append(st.Rdsquashfs, d)
 				for _, engine := range Engines {
-					if d, err = timeCmd(ctx, e.CLI, "cat", "--engine", engine, "--native-lib-dir", e.LayerLib, archive, FileName(size)); err != nil {
+					if d, cpu, err = runCmd(ctx, e.CLI, "cat", "--engine", engine, "--native-lib-dir", e.LayerLib, archive, FileName(size)); err != nil {
 						return nil, err
 					}
 					st.CLI[engine] = append(st.CLI[engine], d)
+					st.CPU["cat "+engine] = append(st.CPU["cat "+engine], cpu)
 				}
 			}
 		}
@@ -131,11 +163,21 @@ func streamFunction(ctx context.Context, e *Env, comp, engine, cache string, rep
 			st.FuncCold = seconds(t.Total)
 		}
 		for range reps {
+			fn0, harness0, err := f.cpu()
+			if err != nil {
+				return 0, err
+			}
 			t, err := get(ctx, f.client, olaplocal.DefaultBucket, key, Span{0, -1}, want)
 			if err != nil {
 				return 0, fmt.Errorf("%w (function output: %s)", err, f.output())
 			}
+			fn1, harness1, err := f.cpu()
+			if err != nil {
+				return 0, err
+			}
 			st.Func[engine] = append(st.Func[engine], seconds(t.Total))
+			st.CPU["function "+engine] = append(st.CPU["function "+engine], fn1-fn0)
+			st.CPU["harness "+engine] = append(st.CPU["harness "+engine], harness1-harness0)
 		}
 	}
 	rss, err := f.PeakRSS()
@@ -224,10 +266,17 @@ func measureMemory(ctx context.Context, e *Env) (*Memory, error) {
 // timeCmd runs a command with its output discarded and returns how long
 // it took in seconds.
 func timeCmd(ctx context.Context, name string, args ...string) (float64, error) {
+	wall, _, err := runCmd(ctx, name, args...)
+	return wall, err
+}
+
+// runCmd runs a command with its output discarded and returns how long it
+// took and the processor time it used (user + system), in seconds.
+func runCmd(ctx context.Context, name string, args ...string) (wall, cpu float64, err error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer devnull.Close()
 	var stderr lockedWriter
@@ -235,9 +284,56 @@ func timeCmd(ctx context.Context, name string, args ...string) (float64, error) 
 	cmd.Stdout, cmd.Stderr = devnull, &stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("%s %v: %w: %s", name, args, err, stderr.w.(*limited).b)
+		return 0, 0, fmt.Errorf("%s %v: %w: %s", name, args, err, stderr.w.(*limited).b)
 	}
-	return time.Since(start).Seconds(), nil
+	wall = time.Since(start).Seconds()
+	ps := cmd.ProcessState
+	return wall, (ps.UserTime() + ps.SystemTime()).Seconds(), nil
+}
+
+// cpu returns the processor seconds (user + system) used so far by the
+// function processes and by this process, which runs the local endpoint
+// and the client.
+func (f *Function) cpu() (function, harness float64, err error) {
+	for _, pid := range f.pids.list() {
+		s, err := procCPU(pid)
+		if err != nil {
+			return 0, 0, fmt.Errorf("function process %d: %w", pid, err)
+		}
+		function += s
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, 0, err
+	}
+	harness = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	return function, harness, nil
+}
+
+// clockTicks is the unit of /proc/<pid>/stat's times (USER_HZ, 100 on
+// Linux).
+const clockTicks = 100
+
+// procCPU reads a process's user and system time from /proc/<pid>/stat.
+func procCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces and parentheses:
+	// fields count from after the last ")" (utime and stime are fields 14
+	// and 15).
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, b)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, b)
+	}
+	return float64(utime+stime) / clockTicks, nil
 }
 
 // limited keeps the first max bytes written to it.

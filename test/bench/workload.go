@@ -48,7 +48,7 @@ type Workloads struct {
 	HugeSrc  string            // the distinct files the millions-of-files archive is made of
 	HugeSqf  string            // that archive (zstd, gensquashfs)
 	BigDir   string            // the single files
-	BigSqf   map[string]string // compressor → archive of BigDir
+	BigSqf   map[string]string // compressor (or stored) → archive of BigDir
 }
 
 // FileName is the name of the single file of the given size.
@@ -116,7 +116,7 @@ func Prepare(ctx context.Context, cache string, sz Sizes, log func(string, ...an
 	if w.HugeSqf, err = packHuge(ctx, cache, w.HugeSrc, sz.HugeFiles, log); err != nil {
 		return nil, err
 	}
-	for _, c := range Compressors {
+	for _, c := range streamVariants() {
 		if w.BigSqf[c], err = pack(ctx, cache, w.BigDir, c, log); err != nil {
 			return nil, err
 		}
@@ -147,7 +147,9 @@ func cachedDir(dir string, fill func(string) error) (string, error) {
 	return dir, nil
 }
 
-// pack builds src into a 1 MiB-block archive with mksquashfs, once.
+// pack builds src into a 1 MiB-block archive with mksquashfs, once: with
+// the compressor comp, or with data blocks and fragments left uncompressed
+// when comp is stored.
 func pack(ctx context.Context, cache, src, comp string, log func(string, ...any)) (string, error) {
 	out := filepath.Join(cache, "archives", filepath.Base(src)+"-"+comp+".sqfs")
 	if _, err := os.Stat(out); err == nil {
@@ -160,7 +162,12 @@ func pack(ctx context.Context, cache, src, comp string, log func(string, ...any)
 	tmp := out + ".tmp-" + strconv.Itoa(os.Getpid())
 	defer os.Remove(tmp)
 	args := []string{src, tmp, "-noappend", "-quiet", "-no-progress", "-no-xattrs", "-all-root",
-		"-comp", comp, "-b", strconv.Itoa(blockSize), "-mkfs-time", "1684318830"}
+		"-b", strconv.Itoa(blockSize), "-mkfs-time", "1684318830"}
+	if comp == stored {
+		args = append(args, "-comp", "zstd", "-noD", "-noF")
+	} else {
+		args = append(args, "-comp", comp)
+	}
 	if msg, err := exec.CommandContext(ctx, "mksquashfs", args...).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("mksquashfs %v: %w\n%s", args, err, msg)
 	}

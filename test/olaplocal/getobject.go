@@ -174,7 +174,10 @@ func (e *Endpoint) streamWGOR(w http.ResponseWriter, r *http.Request, reqID stri
 		return
 	}
 	rc := http.NewResponseController(w)
-	buf := make([]byte, 32<<10)
+	// Large reads keep the endpoint's share of the machine small: it runs
+	// on the function's cores, where on AWS S3's servers carry it (a 32
+	// KiB buffer cost it a third more processor time per GiB streamed).
+	buf := make([]byte, 1<<20)
 	for {
 		n, err := c.body.Read(buf)
 		if n > 0 {
