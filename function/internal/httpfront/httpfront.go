@@ -236,25 +236,31 @@ func (s *statusWriter) Write(p []byte) (int, error) {
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // copyBody streams an object body to the client, flushing so that a
-// function URL passes it on as it comes.
+// function URL passes it on as it comes. A body that writes itself out
+// (an archive file's stream of decoded blocks) is given the writer, which
+// saves copying every byte through a buffer.
 func copyBody(w http.ResponseWriter, body io.Reader) error {
-	rc := http.NewResponseController(w)
-	buf := make([]byte, 256<<10)
-	for {
-		n, err := body.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return werr
-			}
-			_ = rc.Flush()
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	fw := flushWriter{w: w, rc: http.NewResponseController(w)}
+	if wt, ok := body.(io.WriterTo); ok {
+		_, err := wt.WriteTo(fw)
+		return err
 	}
+	_, err := io.CopyBuffer(fw, body, make([]byte, 256<<10))
+	return err
+}
+
+// flushWriter flushes every write through to the client.
+type flushWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		_ = f.rc.Flush()
+	}
+	return n, err
 }
 
 func newRequestID() string {

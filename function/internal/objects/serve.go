@@ -61,7 +61,7 @@ func serveObject(ctx context.Context, ns Namespace, req s3api.Request) *s3api.An
 		obj.Close()
 		return failed(a, ReadError(err))
 	}
-	a.Body = &preread{Reader: io.MultiReader(bytes.NewReader(first), body), body: body, obj: obj}
+	a.Body = newPreread(first, body, obj)
 	return a
 }
 
@@ -96,6 +96,27 @@ type preread struct {
 	io.Reader
 	body io.Closer
 	obj  Object
+}
+
+// prereadTo is a preread whose body writes itself out (an archive file's
+// stream hands over its decoded blocks): io.Copy gives it the writer,
+// which saves copying every byte through a buffer.
+type prereadTo struct{ *preread }
+
+// newPreread returns the body that delivers first, then the rest of body;
+// it is an io.WriterTo when body is one.
+func newPreread(first []byte, body io.ReadCloser, obj Object) io.ReadCloser {
+	p := &preread{Reader: io.MultiReader(bytes.NewReader(first), body), body: body, obj: obj}
+	if _, ok := body.(io.WriterTo); ok {
+		return prereadTo{p}
+	}
+	return p
+}
+
+// WriteTo writes the rest of the body to w: the multi-reader passes w to
+// the bytes read ahead and then to the body.
+func (p prereadTo) WriteTo(w io.Writer) (int64, error) {
+	return p.Reader.(io.WriterTo).WriteTo(w)
 }
 
 func (p *preread) Close() error {

@@ -98,3 +98,62 @@ type netTimeout struct{}
 func (netTimeout) Error() string   { return "i/o timeout" }
 func (netTimeout) Timeout() bool   { return true }
 func (netTimeout) Temporary() bool { return true }
+
+// failingWriter takes room bytes, then fails with errFull.
+type failingWriter struct {
+	buf  bytes.Buffer
+	room int
+}
+
+var errFull = errors.New("client went away")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	n := min(len(p), w.room)
+	w.buf.Write(p[:n])
+	w.room -= n
+	if n < len(p) {
+		return n, errFull
+	}
+	return n, nil
+}
+
+// TestServeWriteTo: a body that writes itself out (as an archive file's
+// stream does) stays an io.WriterTo behind the bytes read ahead, and a
+// writer failing inside the read-ahead bytes or after them gets the
+// count it took and its own error, the rest still readable from there; a
+// body that cannot write itself out is a plain reader.
+func TestServeWriteTo(t *testing.T) {
+	get := s3api.Request{Op: s3api.GetObject, Key: "k"}
+	data := bytes.Repeat([]byte("0123456789abcdef"), (3*prereadBytes)/16+7)
+	ns := oneObject{size: int64(len(data)), body: func() io.Reader { return bytes.NewReader(data) }}
+	for _, room := range []int{0, 10, prereadBytes, prereadBytes + 5, len(data)} {
+		a := Serve(context.Background(), ns, get)
+		if a.Err != nil {
+			t.Fatal(a.Err)
+		}
+		wt, ok := a.Body.(io.WriterTo)
+		if !ok {
+			t.Fatalf("the body of a WriterTo object is a %T, not an io.WriterTo", a.Body)
+		}
+		w := &failingWriter{room: room}
+		n, err := wt.WriteTo(w)
+		if wantErr := error(errFull); room == len(data) {
+			if n != int64(len(data)) || err != nil {
+				t.Errorf("room %d: WriteTo = %d, %v; want the whole body", room, n, err)
+			}
+		} else if n != int64(room) || !errors.Is(err, wantErr) {
+			t.Errorf("room %d: WriteTo = %d, %v; want %d, %v", room, n, err, room, wantErr)
+		}
+		rest, err := io.ReadAll(a.Body)
+		a.Body.Close()
+		if err != nil || !bytes.Equal(append(w.buf.Bytes(), rest...), data) {
+			t.Errorf("room %d: %d bytes written, %d read on (%v): not the body", room, w.buf.Len(), len(rest), err)
+		}
+	}
+	plain := oneObject{size: int64(len(data)), body: func() io.Reader { return struct{ io.Reader }{bytes.NewReader(data)} }}
+	a := Serve(context.Background(), plain, get)
+	defer a.Body.Close()
+	if _, ok := a.Body.(io.WriterTo); ok {
+		t.Error("the body of a plain reader claims to be an io.WriterTo")
+	}
+}

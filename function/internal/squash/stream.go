@@ -1,6 +1,7 @@
 package squash
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -292,7 +293,9 @@ func (s *stream) Read(b []byte) (int, error) {
 }
 
 // WriteTo writes the rest of the stream to w straight from the decoded
-// blocks (io.Copy uses it: one copy fewer than Read).
+// blocks (io.Copy uses it: one copy fewer than Read). When w fails, the
+// bytes it did not take stay in the stream: a later Read or WriteTo goes
+// on from there.
 func (s *stream) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	if s.err != nil {
@@ -314,8 +317,14 @@ func (s *stream) WriteTo(w io.Writer) (int64, error) {
 			continue
 		}
 		n, err := w.Write(s.rest)
+		if n < 0 || n > len(s.rest) {
+			return total, errors.New("squash: invalid write count")
+		}
 		total += int64(n)
 		s.rest = s.rest[n:]
+		if err == nil && len(s.rest) > 0 {
+			err = io.ErrShortWrite // as io.Copy: a writer that takes less must say why
+		}
 		if err != nil {
 			return total, err
 		}

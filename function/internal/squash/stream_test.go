@@ -188,3 +188,65 @@ func TestStreamDecodeError(t *testing.T) {
 		}
 	}
 }
+
+// limitedWriter takes up to room bytes, then fails: with err, or, when
+// err is nil, by taking less than it was given without saying why.
+type limitedWriter struct {
+	buf  bytes.Buffer
+	room int
+	err  error
+}
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	n := min(len(p), w.room)
+	w.buf.Write(p[:n])
+	w.room -= n
+	if n < len(p) {
+		return n, w.err
+	}
+	return n, nil
+}
+
+// TestStreamWriteToPartial: a writer that fails midway, inside a block or
+// on its edge, with an error or with a short write: WriteTo reports the
+// bytes the writer took and its error (io.ErrShortWrite for a short
+// write), and the stream goes on from the first byte not taken.
+func TestStreamWriteToPartial(t *testing.T) {
+	archive, src := fixture.Build(t, streamRecipe)
+	want, err := os.ReadFile(filepath.Join(src, "long.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := openArchive(t, archive, squash.Options{})
+	f, err := a.Open("long.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errFull := errors.New("disk full")
+	base := runtime.NumGoroutine()
+	for _, room := range []int{0, 1, 128<<10 - 1, 128 << 10, 5<<17 + 333} {
+		for _, werr := range []error{errFull, nil} {
+			r := f.Reader(0, f.Size())
+			w := &limitedWriter{room: room, err: werr}
+			n, err := r.(io.WriterTo).WriteTo(w)
+			wantErr := werr
+			if wantErr == nil {
+				wantErr = io.ErrShortWrite
+			}
+			if n != int64(room) || !errors.Is(err, wantErr) {
+				t.Errorf("room %d, %v: WriteTo = %d, %v; want %d, %v", room, werr, n, err, room, wantErr)
+			}
+			rest, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatalf("room %d: reading on after the failed write: %v", room, err)
+			}
+			if got := append(w.buf.Bytes(), rest...); !bytes.Equal(got, want) {
+				t.Errorf("room %d, %v: %d bytes written + %d read on differ from the file's %d", room, werr, w.buf.Len(), len(rest), len(want))
+			}
+			r.Close()
+		}
+	}
+	if n := settled(base); n > base {
+		t.Errorf("%d goroutines, %d before", n, base)
+	}
+}
