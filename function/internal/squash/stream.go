@@ -27,11 +27,13 @@ type piece struct {
 	done chan struct{}
 	data []byte  // the bytes to deliver
 	buf  *[]byte // the pooled buffer data lies in, nil if not pooled
+	run  *run    // the run data lies in (a block stored uncompressed), nil if none
 	err  error
 }
 
 // run is the compressed bytes of adjacent blocks fetched with one ReadAt,
-// shared by the workers decoding them: the last one returns it.
+// shared by the workers decoding them and by the pieces delivered from it
+// (blocks stored uncompressed): the last one returns it.
 type run struct {
 	start int64 // archive offset of src[0]
 	src   []byte
@@ -40,10 +42,12 @@ type run struct {
 
 // stream delivers [off, end) of a file in order while it reads and
 // decodes ahead: a producer goroutine fetches runs of blocks, a pool of at
-// most GOMAXPROCS workers decodes them into pooled block buffers, and the
-// queue of pieces in file order, bounded by the window, bounds memory:
-// window decoded blocks plus two runs of compressed bytes, whatever the
-// archive claims. Close stops the producer and waits for it and the
+// most GOMAXPROCS workers decodes them into pooled block buffers (blocks
+// stored uncompressed are delivered from the run itself), and the queue
+// of pieces in file order, bounded by the window, bounds memory: window
+// blocks, plus the runs their pieces lie in and the runs being decoded
+// (consecutive pieces share runs of at most maxRunBlocks blocks), whatever
+// the archive claims. Close stops the producer and waits for it and the
 // workers, so an early Close leaves no goroutine behind.
 type stream struct {
 	f     *File
@@ -196,18 +200,25 @@ func (s *stream) fetch(start, end int64) *run {
 }
 
 // decode decompresses block n (stored as blk, inside r) into a pooled
-// buffer and completes p with the bytes [lo, hi) of it.
+// buffer and completes p with the bytes [lo, hi) of it. A block stored
+// uncompressed is delivered from r itself, without a copy: p then holds
+// r until it is released.
 func (s *stream) decode(p *piece, r *run, blk dataBlock, n, lo, hi int64) {
 	a, f := s.f.a, s.f
-	defer func() {
-		if r.refs.Add(-1) == 0 {
-			src := r.src
-			s.runs.Put(&src)
-		}
-		close(p.done)
-	}()
+	defer close(p.done)
 	off := blk.start - r.start
 	want := int(f.blockLen(n))
+	if blk.uncompressed {
+		if blk.size != int64(want) {
+			s.unref(r)
+			p.err = corruptf("block %d of %q: %d bytes stored, want %d", n, f.entry.Name, blk.size, want)
+			s.fail.Store(true)
+			return
+		}
+		p.data, p.run = r.src[off+lo:off+hi], r
+		return
+	}
+	defer s.unref(r)
 	bp := a.bufs.Get().(*[]byte)
 	got, err := a.decode((*bp)[:want:want], r.src[off:off+blk.size], blk)
 	if err == nil && got != want {
@@ -220,6 +231,24 @@ func (s *stream) decode(p *piece, r *run, blk dataBlock, n, lo, hi int64) {
 		return
 	}
 	p.data, p.buf = (*bp)[lo:hi], bp
+}
+
+// unref drops one hold on r; the last returns its buffer to the pool.
+func (s *stream) unref(r *run) {
+	if r.refs.Add(-1) == 0 {
+		src := r.src
+		s.runs.Put(&src)
+	}
+}
+
+// free returns what p's data lies in.
+func (s *stream) free(p *piece) {
+	if p.buf != nil {
+		s.f.a.bufs.Put(p.buf)
+	}
+	if p.run != nil {
+		s.unref(p.run)
+	}
 }
 
 // next returns the next piece in order, waiting for its decode, or the
@@ -262,8 +291,8 @@ func (s *stream) closed() bool {
 }
 
 func (s *stream) release() {
-	if s.cur != nil && s.cur.buf != nil {
-		s.f.a.bufs.Put(s.cur.buf)
+	if s.cur != nil {
+		s.free(s.cur)
 	}
 	s.cur, s.rest = nil, nil
 }
@@ -339,9 +368,7 @@ func (s *stream) Close() error {
 		s.wg.Wait()
 		for p := range s.queue {
 			<-p.done
-			if p.buf != nil {
-				s.f.a.bufs.Put(p.buf)
-			}
+			s.free(p)
 		}
 	})
 	return nil
