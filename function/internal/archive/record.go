@@ -14,7 +14,10 @@ import (
 
 // An open record is what a process learned opening an archive from S3:
 // its size, ETag and when S3 last confirmed them, the head and tail bytes,
-// and whether the metadata region is in the chunk cache. It is kept next
+// and whether the metadata region is in the chunk cache. Once it is, the
+// tail is in the chunk cache with it, and the record keeps only where the
+// tail starts: a cold process then reads the few tail pages it needs,
+// checked, instead of the whole tail. It is kept next
 // to the chunk cache, so a cold process on a warm shared cache (EFS) opens
 // the archive with no S3 request while the record is younger than the
 // revalidation interval, the same staleness a warm process accepts. Files
@@ -63,7 +66,11 @@ func (r *record) marshal() []byte {
 		flag = 1
 	}
 	b = append(b, flag)
-	for _, s := range []segment{r.Head, r.Tail} {
+	tail := r.Tail
+	if r.Prefetched {
+		tail.data = nil
+	}
+	for _, s := range []segment{r.Head, tail} {
 		b = binary.AppendVarint(b, s.off)
 		b = binary.AppendUvarint(b, uint64(len(s.data)))
 		b = append(b, s.data...)
@@ -89,8 +96,9 @@ func unmarshalRecord(b []byte) (*record, error) {
 	r.Prefetched = d.byte() == 1
 	r.Head = segment{off: d.varint(), data: d.bytes()}
 	r.Tail = segment{off: d.varint(), data: d.bytes()}
-	if d.bad || len(d.b) != 0 || r.Size <= 0 || r.Head.off != 0 ||
-		r.Tail.off < 0 || r.Tail.off+int64(len(r.Tail.data)) != r.Size {
+	tailEnd := r.Tail.off + int64(len(r.Tail.data))
+	if d.bad || len(d.b) != 0 || r.Size <= 0 || r.Head.off != 0 || r.Tail.off < 0 || tailEnd > r.Size ||
+		(tailEnd != r.Size && !(r.Prefetched && len(r.Tail.data) == 0)) {
 		return nil, errBadRecord
 	}
 	return r, nil
