@@ -23,6 +23,7 @@ import (
 	"github.com/s3archivefs/s3archivefs/function/internal/accesskeys"
 	"github.com/s3archivefs/s3archivefs/function/internal/archive"
 	"github.com/s3archivefs/s3archivefs/function/internal/chunkcache"
+	"github.com/s3archivefs/s3archivefs/function/internal/codec"
 	"github.com/s3archivefs/s3archivefs/function/internal/codec/libsquashfs"
 	"github.com/s3archivefs/s3archivefs/function/internal/config"
 	"github.com/s3archivefs/s3archivefs/function/internal/httpfront"
@@ -64,6 +65,7 @@ func New(ctx context.Context) (*Instance, error) {
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
 	}
+	go codec.Warm() // the first zstd GET should not pay for the decoder's setup
 	engine, err := libsquashfs.Select(cfg.Engine, cfg.NativeLibDir, logger)
 	if err != nil {
 		return nil, fmt.Errorf("S3ARCHIVEFS_ENGINE=%s: %w", cfg.Engine, err)
