@@ -266,7 +266,11 @@ func (r *Report) fixedCosts(p func(string, ...any)) {
 	small, large := r.Sizes.Files[len(r.Sizes.Files)-2], r.Sizes.Files[len(r.Sizes.Files)-1]
 	fixed := func(sa, sb Samples) string {
 		ta, tb := sa.Median(), sb.Median()
-		return fmtDur((ta*float64(large) - tb*float64(small)) / float64(large-small))
+		d := (ta*float64(large) - tb*float64(small)) / float64(large-small)
+		if d < 0 {
+			return "< 0 (noise)" // the runs varied more than the cost
+		}
+		return fmtDur(d)
 	}
 	p("Fixed cost per run: the time a run would take for an empty file, by a straight line through the medians of")
 	p("the %s and %s rows. The commands start a process and read the archive's tables, the function's GET does", humanSize(small), humanSize(large))
