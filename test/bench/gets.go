@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/s3archivefs/s3archivefs/test/olaplocal"
+	"github.com/s3archivefs/s3archivefs/test/s3test"
 )
 
 // GetCase is one of the GETs measured for traffic and latency.
@@ -214,6 +217,7 @@ func startProcess(ctx context.Context, e *Env, f *Function) (Timing, error) {
 // until S3 is idle again.
 func (e *Env) measuredGet(ctx context.Context, f *Function, c GetCase) (Traffic, Timing, error) {
 	e.Slow.ResetStats()
+	began := time.Now()
 	t, err := get(ctx, f.client, olaplocal.DefaultBucket, c.Key, c.Span, c.truth)
 	if err != nil {
 		return Traffic{}, t, fmt.Errorf("%w (function output: %s)", err, f.output())
@@ -222,6 +226,10 @@ func (e *Env) measuredGet(ctx context.Context, f *Function, c GetCase) (Traffic,
 		return Traffic{}, t, err
 	}
 	st := e.Slow.Stats()
+	if traceGets {
+		e.Log("%s: began at %d µs (Unix), first byte after %s, body after %s; its S3 requests:\n%s", c.Name, began.UnixMicro(), fmtDur(seconds(t.TTFB)), fmtDur(seconds(t.Total)), traceOf(st.Spans, began))
+		e.Log("function output:\n%s", f.output())
+	}
 	return Traffic{Requests: st.Total(), Bytes: st.BodyBytes, Rounds: int64(st.Rounds())}, t, nil
 }
 
@@ -288,4 +296,19 @@ func maxRounds(ts []Traffic) int64 {
 		m = max(m, t.Rounds)
 	}
 	return m
+}
+
+// traceGets is set by -trace.
+var traceGets bool
+
+// traceOf lists spans by start, in milliseconds after began.
+func traceOf(spans []s3test.Span, began time.Time) string {
+	spans = slices.Clone(spans)
+	slices.SortFunc(spans, func(a, b s3test.Span) int { return a.Start.Compare(b.Start) })
+	var b strings.Builder
+	for _, s := range spans {
+		fmt.Fprintf(&b, "    %7.1f ms .. %7.1f ms  %8d B  %s\n",
+			seconds(s.Start.Sub(began))*1e3, seconds(s.End.Sub(began))*1e3, s.Bytes, s.Request)
+	}
+	return b.String()
 }

@@ -37,9 +37,11 @@ func main() {
 		sreps    = flag.Int("stream-reps", 0, "runs of each streaming measurement (default 3, 2 with -quick)")
 		comps    = flag.String("compressors", strings.Join(Compressors, ","), "compressors of the single-file archives (comma-separated; zstd and gzip are required)")
 		prepare  = flag.Bool("prepare", false, "only generate the workloads into the fixture cache, then exit")
+		getsOnly = flag.Bool("gets-only", false, "measure only the GETs of sections 1 and 2 and print their figures, without writing the report (to iterate on the cold path)")
 		layerZip = flag.String("layer-zip", os.Getenv("S3ARCHIVEFS_LAYER_ZIP"), "libsquashfs layer zip for this machine (default: build it with layer/build.sh)")
 	)
 	var vars varsFlag
+	flag.BoolVar(&traceGets, "trace", false, "print the S3 requests of every cold GET: when each started and ended after the GET began, and its bytes")
 	flag.Var(&vars, "var", "NAME=value passed to every function process, e.g. -var S3ARCHIVEFS_CACHE_CHUNK_SIZE=64Ki to measure another configuration (repeatable)")
 	flag.Parse()
 	Compressors = strings.Split(*comps, ",")
@@ -54,7 +56,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*quick, *out, *chart, *reps, *sreps, *layerZip, vars); err != nil {
+	if err := run(*quick, *getsOnly, *out, *chart, *reps, *sreps, *layerZip, vars); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -72,7 +74,7 @@ func (v *varsFlag) Set(s string) error {
 	return nil
 }
 
-func run(quick bool, out, chart string, reps, sreps int, layerZip string, vars []string) error {
+func run(quick, getsOnly bool, out, chart string, reps, sreps int, layerZip string, vars []string) error {
 	sizes, limit, defReps, defSreps := FullSizes, 40*time.Minute, 5, 3
 	if quick {
 		sizes, limit, defReps, defSreps = QuickSizes, 10*time.Minute, 3, 2
@@ -138,6 +140,11 @@ func run(quick bool, out, chart string, reps, sreps int, layerZip string, vars [
 	r := &Report{Vars: vars, Quick: quick, Reps: reps, StreamReps: sreps, Machine: machine, Sizes: sizes, W: w}
 	if r.Gets, err = measureGets(ctx, e, reps); err != nil {
 		return fmt.Errorf("GETs: %w", err)
+	}
+	if getsOnly {
+		r.Throughput = &Throughput{}
+		fmt.Print(r.Headline())
+		return nil
 	}
 	logf("listing")
 	if r.Listing, err = measureListing(ctx, e, reps); err != nil {

@@ -127,7 +127,12 @@ type Stats struct {
 const maxSpans = 1 << 16
 
 // Span is one request's lifetime at the proxy.
-type Span struct{ Start, End time.Time }
+type Span struct {
+	Start, End time.Time
+	// Request is the method, path and Range header, for traces.
+	Request string
+	Bytes   int64 // response body bytes sent
+}
 
 // Rounds is the number of sequential round trips the requests took: the
 // longest chain of requests each of which arrived after the one before it
@@ -267,11 +272,13 @@ func (p *proxy) addBytes(n int) {
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	p.active.Add(1)
+	sent := new(int64)
 	defer func() {
 		p.active.Add(-1)
 		p.mu.Lock()
 		if len(p.st.Spans) < maxSpans {
-			p.st.Spans = append(p.st.Spans, Span{Start: start, End: time.Now()})
+			req := strings.TrimSpace(r.Method + " " + r.URL.Path + " " + r.Header.Get("Range"))
+			p.st.Spans = append(p.st.Spans, Span{Start: start, End: time.Now(), Request: req, Bytes: *sent})
 		}
 		p.mu.Unlock()
 	}()
@@ -337,7 +344,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case StallBody:
 			w.WriteHeader(resp.StatusCode)
-			p.copyBody(r.Context(), w, resp.Body, half)
+			*sent += p.copyBody(r.Context(), w, resp.Body, half)
 			http.NewResponseController(w).Flush()
 			if !sleepCtx(r.Context(), stall) {
 				return
@@ -345,7 +352,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case ShortRange:
 			if shortenRange(w.Header(), resp, half) {
 				w.WriteHeader(resp.StatusCode)
-				p.copyBody(r.Context(), w, resp.Body, half)
+				*sent += p.copyBody(r.Context(), w, resp.Body, half)
 				return
 			}
 		}
@@ -354,7 +361,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(resp.StatusCode)
 	}
 	if hasBody {
-		p.copyBody(r.Context(), w, resp.Body, -1)
+		*sent += p.copyBody(r.Context(), w, resp.Body, -1)
 	}
 }
 
@@ -408,7 +415,7 @@ func (p *proxy) breakResponse(w http.ResponseWriter, r *http.Request, resp *http
 }
 
 // copyBody copies at most limit bytes (all when limit < 0), throttled.
-func (p *proxy) copyBody(ctx context.Context, w http.ResponseWriter, body io.Reader, limit int64) {
+func (p *proxy) copyBody(ctx context.Context, w http.ResponseWriter, body io.Reader, limit int64) (sent int64) {
 	if limit >= 0 {
 		body = io.LimitReader(body, limit)
 	}
@@ -418,7 +425,6 @@ func (p *proxy) copyBody(ctx context.Context, w http.ResponseWriter, body io.Rea
 	}
 	buf := make([]byte, chunk)
 	start := time.Now()
-	var sent int64
 	for {
 		n, err := body.Read(buf)
 		if n > 0 {
