@@ -64,7 +64,8 @@ type Archive struct {
 	pinned    int64
 	closeOnce sync.Once
 
-	prefetch prefetch // the metadata region on its way from S3
+	prefetch   prefetch // the metadata region on its way from S3
+	prefetched bool     // this open started the prefetch
 
 	recMu   sync.Mutex
 	rec     *record       // what is kept in the open record
@@ -123,35 +124,47 @@ type Opener struct {
 }
 
 // Open reads the archive's head and tail in parallel and parses its tables.
+// The metadata prefetch starts as soon as the head (superblock, object
+// size) has arrived, without waiting for the larger tail.
 func (o *Opener) Open(ctx context.Context, ref Ref) (*Archive, error) {
 	src := o.Source(ref)
 	type result struct {
-		data []byte
-		info s3src.Info
-		err  error
+		data  []byte
+		start int64
+		info  s3src.Info
+		err   error
 	}
-	headc := make(chan result, 1)
+	tctx, stopTail := context.WithCancel(ctx)
+	defer stopTail()
+	tailc := make(chan result, 1)
 	go func() {
-		data, info, err := src.GetRange(ctx, 0, headBytes)
-		headc <- result{data: data, info: info, err: err}
+		data, start, info, err := src.GetSuffix(tctx, o.TailBytes)
+		tailc <- result{data: data, start: start, info: info, err: err}
 	}()
-	tailData, tailStart, tailInfo, tailErr := src.GetSuffix(ctx, o.TailBytes)
-	head := <-headc
-	if head.err != nil {
-		return nil, fmt.Errorf("open %s: %w", ref, classify(head.err))
-	}
-	if tailErr != nil {
-		return nil, fmt.Errorf("open %s: %w", ref, classify(tailErr))
-	}
-	if head.info.ETag != tailInfo.ETag || head.info.Size != tailInfo.Size {
-		// Replaced between the two reads: the caller may retry.
-		return nil, fmt.Errorf("open %s: %w", ref, s3src.ErrChanged)
+	headData, headInfo, err := src.GetRange(ctx, 0, headBytes)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", ref, classify(err))
 	}
 	rec := &record{
-		Size: tailInfo.Size, ETag: tailInfo.ETag, LastModified: tailInfo.LastModified, Checked: time.Now(),
-		Head: segment{off: 0, data: head.data}, Tail: segment{off: tailStart, data: tailData},
+		Size: headInfo.Size, ETag: headInfo.ETag, LastModified: headInfo.LastModified, Checked: time.Now(),
+		Head: segment{off: 0, data: headData},
 	}
-	return o.build(ctx, ref, src, rec, true)
+	a, err := o.begin(ctx, ref, src, rec, max(rec.Size-o.TailBytes, 0))
+	if err != nil {
+		return nil, err
+	}
+	tail := <-tailc
+	if tail.err != nil {
+		a.prefetch.cancel()
+		return nil, fmt.Errorf("open %s: %w", ref, classify(tail.err))
+	}
+	if tail.info.ETag != headInfo.ETag || tail.info.Size != headInfo.Size {
+		// Replaced between the two reads: the caller may retry.
+		a.prefetch.cancel()
+		return nil, fmt.Errorf("open %s: %w", ref, s3src.ErrChanged)
+	}
+	rec.Tail = segment{off: tail.start, data: tail.data}
+	return o.finish(ctx, a, true)
 }
 
 // openRecorded opens ref from its open record, without S3, when the
@@ -167,7 +180,10 @@ func (o *Opener) openRecorded(ctx context.Context, ref Ref, now time.Time, maxAg
 	if age := now.Sub(rec.Checked); age < 0 || age >= maxAge {
 		return nil, false
 	}
-	a, err := o.build(ctx, ref, o.Source(ref), rec, false)
+	a, err := o.begin(ctx, ref, o.Source(ref), rec, rec.Tail.off)
+	if err == nil {
+		a, err = o.finish(ctx, a, false)
+	}
 	if err != nil {
 		o.Logger.Warn("open record not usable; opening from S3", "archive", ref.String(), "err", err)
 		return nil, false
@@ -175,10 +191,10 @@ func (o *Opener) openRecorded(ctx context.Context, ref Ref, now time.Time, maxAg
 	return a, true
 }
 
-// build parses the archive whose head and tail rec holds, reading the rest
-// through the chunk cache from src. fresh is set when rec comes from S3
-// now, not from an open record.
-func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *record, fresh bool) (*Archive, error) {
+// begin starts an archive from its head, which rec holds: the superblock
+// gives the metadata region, whose prefetch starts now, up to tailStart,
+// where the tail (arriving, or in rec already) begins.
+func (o *Opener) begin(ctx context.Context, ref Ref, src *s3src.Reader, rec *record, tailStart int64) (*Archive, error) {
 	sb, err := squash.ParseSuperblock(rec.Head.data)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w", ref, ErrNotSquashfs, err)
@@ -203,18 +219,29 @@ func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 		meta:      o.Cache.View(id, rec.Size, min(metaChunk, chunk), fetch),
 		metaStart: metaStart,
 		head:      rec.Head,
-		tail:      rec.Tail,
 		rec:       rec,
 	}
-	if err := a.meta.Store(rec.Tail.off, rec.Tail.data); err != nil {
-		o.Logger.Warn("tail not cached", "archive", ref.String(), "err", err)
+	// The tables beyond the tail are read through the prefetch too.
+	end := min((tailStart+metaChunk-1)/metaChunk*metaChunk, rec.Size)
+	a.prefetched = !rec.Prefetched && a.prefetch.start(ctx, fetch, metaStart, end, a.meta, prefetchLimit(o.Squash.Budget))
+	if !a.prefetched {
+		a.prefetch.skip()
 	}
-	// The prefetch starts before the tables are parsed: those beyond the
-	// tail are read through it too.
-	end := min((rec.Tail.off+metaChunk-1)/metaChunk*metaChunk, rec.Size)
-	started := !rec.Prefetched && a.prefetch.start(ctx, fetch, metaStart, end, a.meta, prefetchLimit(o.Squash.Budget))
+	return a, nil
+}
+
+// finish completes a begun archive once its tail (in a.rec) is there: it
+// caches the tail and parses the tables. fresh is set when the record
+// comes from S3 now, not from an open record.
+func (o *Opener) finish(ctx context.Context, a *Archive, fresh bool) (*Archive, error) {
+	rec := a.rec
+	a.tail = rec.Tail
+	if err := a.meta.Store(rec.Tail.off, rec.Tail.data); err != nil {
+		o.Logger.Warn("tail not cached", "archive", a.Ref.String(), "err", err)
+	}
 	opts := o.Squash
-	opts.Fragments = o.Cache.Derived(id, "frag") // for other processes on a shared cache
+	// Decoded fragment blocks, for other processes on a shared cache.
+	opts.Fragments = o.Cache.Derived(chunkcache.Identity{Bucket: a.Ref.Bucket, Key: a.Ref.Key, ETag: rec.ETag}, "frag")
 	fs, err := squash.Open(a.readerAt(ctx), rec.Size, opts)
 	if err != nil {
 		a.prefetch.cancel()
@@ -224,17 +251,14 @@ func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 		if se := (*s3src.Error)(nil); errors.As(err, &se) {
 			// Reading the tables beyond the tail failed: S3's fault, maybe
 			// passing, not the archive's.
-			return nil, fmt.Errorf("open %s: %w", ref, classify(err))
+			return nil, fmt.Errorf("open %s: %w", a.Ref, classify(err))
 		}
-		return nil, fmt.Errorf("open %s: %w: %w", ref, ErrNotSquashfs, err)
+		return nil, fmt.Errorf("open %s: %w: %w", a.Ref, ErrNotSquashfs, err)
 	}
 	a.fs = fs
 	if b := o.Squash.Budget; b != nil {
 		a.budget, a.pinned = b, int64(cap(rec.Head.data)+cap(rec.Tail.data))+fs.TablesBytes()+archiveOverhead
 		b.Pin(a.pinned)
-	}
-	if !started {
-		a.prefetch.skip()
 	}
 	// The record is written off the request path: at once when it is new,
 	// again once the prefetch has brought the whole region.
@@ -244,7 +268,7 @@ func (o *Opener) build(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 		if fresh {
 			o.saveRecord(a)
 		}
-		if started && a.prefetch.wait() {
+		if a.prefetched && a.prefetch.wait() {
 			a.recMu.Lock()
 			a.rec.Prefetched = true
 			a.recMu.Unlock()

@@ -137,9 +137,16 @@ func (pc *piece) fetch(ctx context.Context, src fetcher) bool {
 	body, err := src.ReadRange(ctx, pc.off, int64(len(pc.buf)))
 	if err == nil {
 		defer body.Close()
+		// Every read is published at once: a lookup waiting on a block
+		// proceeds as soon as that block is here, not the piece.
 		for pc.got < len(pc.buf) && err == nil {
 			var n int
-			n, err = io.ReadFull(body, pc.buf[pc.got:min(pc.got+metaChunk, len(pc.buf))])
+			n, err = body.Read(pc.buf[pc.got:])
+			if err == io.EOF && pc.got+n < len(pc.buf) {
+				err = io.ErrUnexpectedEOF
+			} else if err == io.EOF {
+				err = nil
+			}
 			pc.update(n, nil)
 		}
 	}
