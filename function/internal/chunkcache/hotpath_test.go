@@ -28,6 +28,20 @@ func readWithin(t *testing.T, d time.Duration, o *View, e *env, off, n int64) {
 	}
 }
 
+// waitDelivered waits until chunks [first, end) of o are delivered.
+func waitDelivered(t *testing.T, o *View, first, end int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for i := first; i < end; i++ {
+		for f := o.flightOf(i); f == nil || !f.delivered(); f = o.flightOf(i) {
+			if time.Now().After(deadline) {
+				t.Fatalf("chunk %d not delivered after 10s", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
 // TestReadersDoNotWaitForDisk blocks every chunk write and the first
 // insert's scan: readers still get their bytes, and a later reader of the
 // same chunks gets them from memory, as hits, with no GET.
@@ -40,6 +54,9 @@ func TestReadersDoNotWaitForDisk(t *testing.T) {
 	c.hooks.scan = func() { <-unblockScan }
 	o := e.object(c, chunk)
 	readWithin(t, 10*time.Second, o, e, 100, 8*chunk)
+	// The reader took its bytes as they arrived; the fetch delivers the
+	// chunks a moment later.
+	waitDelivered(t, o, 0, 9)
 	e.s.ResetStats()
 	ctx, st := counted()
 	checkRead(t, o.ReaderAt(ctx), e.data, 0, 9*chunk)

@@ -26,26 +26,6 @@ type View struct {
 	flights map[int64]*flight // chunks being fetched in this process
 }
 
-// flight is one chunk being fetched; done is closed once data or err is
-// set. A fetched chunk's flight stays until the chunk is on disk (or could
-// not be put there), so readers that miss on disk meanwhile share its
-// bytes instead of fetching them again.
-type flight struct {
-	done chan struct{}
-	data []byte
-	err  error
-}
-
-// delivered reports whether f has its bytes.
-func (f *flight) delivered() bool {
-	select {
-	case <-f.done:
-		return f.err == nil
-	default:
-		return false
-	}
-}
-
 // Size is the object's size.
 func (o *View) Size() int64 { return o.size }
 
@@ -125,7 +105,7 @@ func (o *View) readWindow(ctx context.Context, dst []byte, off int64) error {
 		switch {
 		case !ok:
 			// Counted by the fetch: it may find the chunk on disk now.
-			f = &flight{done: make(chan struct{})}
+			f = newFlight()
 			o.flights[i] = f
 			claimed[k] = true
 		case f.delivered():
@@ -145,22 +125,18 @@ func (o *View) readWindow(ctx context.Context, dst []byte, off int64) error {
 		for j < len(missing) && claimed[j] && missing[j] == missing[j-1]+1 {
 			j++
 		}
-		o.startFetch(ctx, missing[k:j])
+		lo, _ := span(missing[k])
+		o.startFetch(ctx, missing[k:j], lo-missing[k]*o.chunk)
 		k = j
 	}
 
 	for k, i := range missing {
-		f := waits[k]
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if f.err != nil {
-			return f.err
-		}
 		lo, hi := span(i)
-		copy(dst[lo-off:hi-off], f.data[lo-i*o.chunk:])
+		data, err := waits[k].wait(ctx, lo-i*o.chunk, hi-i*o.chunk)
+		if err != nil {
+			return err
+		}
+		copy(dst[lo-off:hi-off], data[lo-i*o.chunk:])
 	}
 	return nil
 }
@@ -170,7 +146,9 @@ func (o *View) deliver(i int64, data []byte, err error) {
 	o.mu.Lock()
 	f := o.flights[i]
 	o.mu.Unlock()
+	f.mu.Lock()
 	f.data, f.err = data, err
+	f.mu.Unlock()
 	close(f.done)
 }
 
@@ -183,17 +161,25 @@ func (o *View) forget(i int64) {
 
 // startFetch fetches the claimed adjacent chunks run in the background, so
 // a reader whose context ends leaves the fetch to the others waiting for
-// it: it runs on the first reader's values without its cancellation.
-func (o *View) startFetch(ctx context.Context, run []int64) {
+// it: it runs on the first reader's values without its cancellation. need
+// is where, in the run's first chunk, the first reader's bytes start.
+func (o *View) startFetch(ctx context.Context, run []int64, need int64) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 	o.c.bg.Go(func() {
 		defer cancel()
-		o.fetch(fctx, run)
+		o.fetch(fctx, run, need)
 	})
 }
 
-func (o *View) fetch(ctx context.Context, run []int64) {
+// splitMin is how far into a lone chunk a reader's bytes must start for
+// the fetch to split there: two parallel GETs, the reader's bytes first,
+// so a small read of a large chunk (a small file in a 1 MiB fragment
+// chunk) waits for its own bytes only, not the chunk's bytes before them.
+const splitMin = 64 << 10
+
+func (o *View) fetch(ctx context.Context, run []int64, need int64) {
 	stats := reqstats.From(ctx)
+	claimed := run[0]
 	// A chunk may have landed on disk between our look and our claim.
 	for len(run) > 0 {
 		buf := make([]byte, o.chunkLen(run[0]))
@@ -208,53 +194,102 @@ func (o *View) fetch(ctx context.Context, run []int64) {
 	if len(run) == 0 {
 		return
 	}
+	if run[0] != claimed {
+		need = 0 // the first reader's chunk came from disk
+	}
 	stats.CacheMisses.Add(int64(len(run)))
-	fail := func(err error) {
-		for _, i := range run {
-			o.deliver(i, nil, err)
-			o.forget(i)
-		}
-	}
 	first, last := run[0], run[len(run)-1]
-	off := first * o.chunk
-	n := min((last+1)*o.chunk, o.size) - off
-	rc, err := o.f.ReadRange(ctx, off, n)
-	if err != nil {
-		fail(fmt.Errorf("chunkcache: fetch chunks %d-%d of %s: %w", first, last, o.id.Key, err))
-		return
-	}
-	// The whole run is read before any chunk is delivered or cached: a
-	// fetch that fails part way caches nothing.
-	bufs := make([][]byte, len(run))
-	for k, i := range run {
-		bufs[k] = make([]byte, o.chunkLen(i))
-		if _, err := io.ReadFull(rc, bufs[k]); err != nil {
-			rc.Close()
-			fail(fmt.Errorf("chunkcache: fetch chunk %d of %s: %w", i, o.id.Key, err))
-			return
-		}
-	}
-	rc.Close()
-	// The readers get the bytes now; the disk write, fsync and rename
-	// follow. Past the budget of bytes awaiting their write, they wait for
-	// it: a disk slower than S3 then slows the readers instead of filling
-	// memory.
+	n := min((last+1)*o.chunk, o.size) - first*o.chunk
+	// Readers take their bytes as they arrive, and the disk write, fsync
+	// and rename follow the fetch. Past the budget of bytes awaiting their
+	// write, readers wait for the write instead: a disk slower than S3
+	// then slows the readers instead of filling memory.
 	early := o.c.reserveWrite(n)
 	if early {
-		for k, i := range run {
+		defer o.c.releaseWrite(n)
+	}
+	bufs := make([][]byte, len(run))
+	at := int64(0)
+	if len(run) == 1 && need >= splitMin {
+		at = need / splitMin * splitMin
+	}
+	o.mu.Lock()
+	for k, i := range run {
+		bufs[k] = make([]byte, o.chunkLen(i))
+		if early {
+			o.flights[i].fill(bufs[k], at)
+		}
+	}
+	o.mu.Unlock()
+	var err error
+	if at > 0 {
+		err = o.fetchSplit(ctx, first, bufs[0], at)
+	} else {
+		err = o.fetchRun(ctx, run, bufs)
+	}
+	// The whole run is read before any chunk is published: a fetch that
+	// fails part way caches nothing.
+	for k, i := range run {
+		switch {
+		case err != nil:
+			o.deliver(i, nil, err)
+		case early:
 			o.deliver(i, bufs[k], nil)
 		}
 	}
 	for k, i := range run {
-		o.c.publish(o.path(i), bufs[k], o.place(i))
-		if !early {
-			o.deliver(i, bufs[k], nil)
+		if err == nil {
+			o.c.publish(o.path(i), bufs[k], o.place(i))
+			if !early {
+				o.deliver(i, bufs[k], nil)
+			}
 		}
 		o.forget(i)
 	}
-	if early {
-		o.c.releaseWrite(n)
+}
+
+// fetchRun reads the chunks of run into bufs with one GET.
+func (o *View) fetchRun(ctx context.Context, run []int64, bufs [][]byte) error {
+	first, last := run[0], run[len(run)-1]
+	off := first * o.chunk
+	rc, err := o.f.ReadRange(ctx, off, min((last+1)*o.chunk, o.size)-off)
+	if err != nil {
+		return fmt.Errorf("chunkcache: fetch chunks %d-%d of %s: %w", first, last, o.id.Key, err)
 	}
+	defer rc.Close()
+	for k, i := range run {
+		if err := readInto(rc, bufs[k], o.flightOf(i), 0); err != nil {
+			return fmt.Errorf("chunkcache: fetch chunk %d of %s: %w", i, o.id.Key, err)
+		}
+	}
+	return nil
+}
+
+// fetchSplit reads chunk i into buf with two parallel GETs: from at to
+// the end, and the bytes before at.
+func (o *View) fetchSplit(ctx context.Context, i int64, buf []byte, at int64) error {
+	f := o.flightOf(i)
+	part := func(from, to int64) error {
+		rc, err := o.f.ReadRange(ctx, i*o.chunk+from, to-from)
+		if err != nil {
+			return fmt.Errorf("chunkcache: fetch chunk %d of %s at %d: %w", i, o.id.Key, from, err)
+		}
+		defer rc.Close()
+		if err := readInto(rc, buf[from:to], f, from); err != nil {
+			return fmt.Errorf("chunkcache: fetch chunk %d of %s at %d: %w", i, o.id.Key, from, err)
+		}
+		return nil
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- part(0, at) }()
+	return errors.Join(part(at, int64(len(buf))), <-errc)
+}
+
+// flightOf returns chunk i's flight, which the caller's fetch holds.
+func (o *View) flightOf(i int64) *flight {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.flights[i]
 }
 
 // readCached reads dst at off within chunk i from disk, through the

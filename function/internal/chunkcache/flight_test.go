@@ -1,0 +1,182 @@
+package chunkcache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// heldFetcher serves data from memory and records the ranges asked for.
+// A GET whose range starts at an offset in hold sends hold[off].sent
+// bytes, then waits for release and fails with err if set.
+type heldFetcher struct {
+	data []byte
+	hold map[int64]heldRange
+
+	mu     sync.Mutex
+	ranges [][2]int64
+}
+
+type heldRange struct {
+	sent    int64
+	release <-chan struct{}
+	err     error
+}
+
+func (f *heldFetcher) ReadRange(_ context.Context, off, n int64) (io.ReadCloser, error) {
+	f.mu.Lock()
+	f.ranges = append(f.ranges, [2]int64{off, n})
+	f.mu.Unlock()
+	body := &heldBody{r: bytes.NewReader(f.data[off : off+n]), sent: n}
+	if h, ok := f.hold[off]; ok {
+		body.sent, body.release, body.err = h.sent, h.release, h.err
+	}
+	return io.NopCloser(body), nil
+}
+
+func (f *heldFetcher) asked() [][2]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := slices.Clone(f.ranges)
+	slices.SortFunc(r, func(a, b [2]int64) int { return int(a[0] - b[0]) })
+	return r
+}
+
+type heldBody struct {
+	r       io.Reader
+	sent    int64 // bytes before the hold
+	release <-chan struct{}
+	err     error
+}
+
+func (b *heldBody) Read(p []byte) (int, error) {
+	if b.sent <= 0 && b.release != nil {
+		<-b.release
+		b.release = nil
+		if b.err != nil {
+			return 0, b.err
+		}
+	}
+	if b.release != nil {
+		p = p[:min(int64(len(p)), b.sent)]
+	}
+	n, err := b.r.Read(p)
+	b.sent -= int64(n)
+	return n, err
+}
+
+// readIn reads n bytes at off through o and fails unless they are right
+// and arrive within d.
+func readIn(t *testing.T, d time.Duration, o *View, want []byte, off, n int64) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		got := make([]byte, n)
+		_, err := o.ReaderAt(context.Background()).ReadAt(got, off)
+		if err == nil && !bytes.Equal(got, want[off:off+n]) {
+			err = errors.New("wrong bytes")
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("read of %d bytes at %d: %v", n, off, err)
+		}
+	case <-time.After(d):
+		t.Fatalf("read of %d bytes at %d still waiting after %v", n, off, d)
+	}
+}
+
+// TestSplitFetchServesItsReaderFirst: a small read deep in a lone chunk
+// splits the chunk's fetch at its offset, so it is served while the bytes
+// before it are still held; the chunk is then cached whole and right.
+func TestSplitFetchServesItsReaderFirst(t *testing.T) {
+	const chunk = 256 << 10
+	data := randomBytes(2*chunk, 7)
+	release := make(chan struct{})
+	f := &heldFetcher{data: data, hold: map[int64]heldRange{0: {release: release}}}
+	dir := t.TempDir()
+	c := newCache(t, Config{Dir: dir})
+	id := Identity{Bucket: "b", Key: "split", ETag: `"1"`}
+	o := c.View(id, int64(len(data)), chunk, f)
+
+	readIn(t, 10*time.Second, o, data, 200<<10, 1000)
+	close(release)
+	c.bg.Wait()
+	want := [][2]int64{{0, 192 << 10}, {192 << 10, 64 << 10}}
+	if got := f.asked(); !slices.Equal(got, want) {
+		t.Fatalf("GETs %v, want %v (split at 192 KiB)", got, want)
+	}
+	// Another process reads the whole chunk from disk.
+	other := newCache(t, Config{Dir: dir})
+	g := &heldFetcher{data: data}
+	readIn(t, 10*time.Second, other.View(id, int64(len(data)), chunk, g), data, 0, chunk)
+	if n := len(g.asked()); n != 0 {
+		t.Errorf("%d GETs for a cached chunk, want 0", n)
+	}
+}
+
+// TestReaderTakesArrivedBytes: a reader of a chunk's first bytes gets them
+// while the rest of the chunk's body is held; a reader of the held bytes
+// waits for them.
+func TestReaderTakesArrivedBytes(t *testing.T) {
+	const chunk = 64 << 10
+	data := randomBytes(chunk, 3)
+	release := make(chan struct{})
+	f := &heldFetcher{data: data, hold: map[int64]heldRange{0: {sent: 8 << 10, release: release}}}
+	c := newCache(t, Config{Dir: t.TempDir()})
+	o := c.View(Identity{Bucket: "b", Key: "early", ETag: `"1"`}, chunk, chunk, f)
+
+	readIn(t, 10*time.Second, o, data, 100, 4000)
+	late := make(chan struct{})
+	go func() {
+		defer close(late)
+		readIn(t, 10*time.Second, o, data, 8<<10, 100)
+	}()
+	select {
+	case <-late:
+		t.Fatal("a read of held bytes returned before they were sent")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	<-late
+	c.bg.Wait()
+	if n := len(f.asked()); n != 1 {
+		t.Errorf("%d GETs, want 1", n)
+	}
+}
+
+// TestSplitPartFails: when the part before the split fails, the reader
+// already served keeps its right bytes, a reader of the failed part gets
+// the error, and the chunk is not cached.
+func TestSplitPartFails(t *testing.T) {
+	const chunk = 256 << 10
+	data := randomBytes(chunk, 9)
+	release := make(chan struct{})
+	broken := errors.New("connection reset")
+	f := &heldFetcher{data: data, hold: map[int64]heldRange{0: {sent: 1000, release: release, err: broken}}}
+	dir := t.TempDir()
+	c := newCache(t, Config{Dir: dir})
+	o := c.View(Identity{Bucket: "b", Key: "fail", ETag: `"1"`}, chunk, chunk, f)
+
+	readIn(t, 10*time.Second, o, data, 130<<10, 5000)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := o.ReaderAt(context.Background()).ReadAt(make([]byte, 100), 2000)
+		errc <- err
+	}()
+	close(release)
+	if err := <-errc; !errors.Is(err, broken) {
+		t.Errorf("read of the failed part: %v, want %v", err, broken)
+	}
+	c.bg.Wait()
+	if n := len(files(t, c.root)); n != 0 {
+		t.Errorf("%d chunk files after a failed fetch, want 0", n)
+	}
+}
