@@ -2,6 +2,7 @@ package chunkcache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
