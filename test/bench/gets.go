@@ -96,6 +96,12 @@ func (r GetResult) RefTTFB() float64 {
 	return t + s3Latency.Seconds() // the HEAD
 }
 
+// Floor is the least time to first byte of a cold GET making the
+// sequential round trips it made: each at least a direct GET's TTFB.
+func (r GetResult) Floor() float64 {
+	return float64(maxRounds(r.Cold)) * r.DirectTTFB.Median()
+}
+
 // measureGets runs each case reps times: a new function process with an
 // empty chunk cache (cold), then the same GET again (warm), through the
 // local Object Lambda endpoint against S3 with injected latency.
