@@ -101,7 +101,7 @@ func (a *Archive) readerAt(ctx context.Context) io.ReaderAt {
 	return overlay{
 		segments: []segment{a.head, a.tail},
 		rest: split{at: a.metaStart, low: a.data.ReaderAt(ctx),
-			high: a.prefetch.readerAt(ctx, a.meta.ReaderAt(ctx))},
+			high: a.meta.ReaderAt(ctx)},
 	}
 }
 
@@ -223,7 +223,7 @@ func (o *Opener) begin(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 	}
 	// The tables beyond the tail are read through the prefetch too.
 	end := min((tailStart+metaChunk-1)/metaChunk*metaChunk, rec.Size)
-	a.prefetched = !rec.Prefetched && a.prefetch.start(ctx, fetch, metaStart, end, a.meta, prefetchLimit(o.Squash.Budget))
+	a.prefetched = !rec.Prefetched && a.prefetch.start(ctx, a.meta, metaStart, end, prefetchLimit(o.Squash.Budget))
 	if !a.prefetched {
 		a.prefetch.skip()
 	}

@@ -24,7 +24,7 @@ func TestPrefetchLimit(t *testing.T) {
 		}
 	}
 	var p prefetch
-	if p.start(t.Context(), nil, 0, 22<<20, nil, prefetchLimit(squash.NewBudget(42<<20))) {
+	if p.start(t.Context(), nil, 0, 22<<20, prefetchLimit(squash.NewBudget(42<<20))) {
 		t.Error("a 22 MiB region was prefetched under a 42 MiB budget")
 	}
 }

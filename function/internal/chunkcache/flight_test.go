@@ -180,3 +180,42 @@ func TestSplitPartFails(t *testing.T) {
 		t.Errorf("%d chunk files after a failed fetch, want 0", n)
 	}
 }
+
+// TestPrefetch: a prefetch of a region fetches its chunks in at most parts
+// GETs of adjacent chunks, serves a reader from a part still arriving, and
+// caches every chunk; a failed part reports false and caches nothing of it.
+func TestPrefetch(t *testing.T) {
+	const chunk = 64 << 10
+	data := randomBytes(20*chunk, 5)
+	for _, fail := range []bool{false, true} {
+		release := make(chan struct{})
+		held := heldRange{sent: 1000, release: release}
+		if fail {
+			held.err = errors.New("connection reset")
+		}
+		// The region is chunks 2-17 in 4 parts of 4 chunks; the part at
+		// chunk 6 sends 1000 bytes, then waits.
+		f := &heldFetcher{data: data, hold: map[int64]heldRange{6 * chunk: held}}
+		c := newCache(t, Config{Dir: t.TempDir()})
+		o := c.View(Identity{Bucket: "b", Key: "prefetch", ETag: `"1"`}, int64(len(data)), chunk, f)
+		arrived := o.Prefetch(context.Background(), 2*chunk+10, 18*chunk-10, 4)
+		readIn(t, 10*time.Second, o, data, 6*chunk+100, 800)
+		readIn(t, 10*time.Second, o, data, 15*chunk, 3*chunk)
+		close(release)
+		if ok := <-arrived; ok == fail {
+			t.Errorf("fail=%v: Prefetch reported %v", fail, ok)
+		}
+		c.bg.Wait()
+		want := [][2]int64{{2 * chunk, 4 * chunk}, {6 * chunk, 4 * chunk}, {10 * chunk, 4 * chunk}, {14 * chunk, 4 * chunk}}
+		if got := f.asked(); !slices.Equal(got, want) {
+			t.Errorf("fail=%v: GETs %v, want %v", fail, got, want)
+		}
+		wantFiles := 16
+		if fail {
+			wantFiles = 12
+		}
+		if n := len(files(t, c.root)); n != wantFiles {
+			t.Errorf("fail=%v: %d chunk files, want %d", fail, n, wantFiles)
+		}
+	}
+}

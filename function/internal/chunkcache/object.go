@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/s3archivefs/s3archivefs/function/internal/reqstats"
 )
@@ -168,7 +169,7 @@ func (o *View) startFetch(ctx context.Context, run []int64, need int64) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 	o.c.bg.Go(func() {
 		defer cancel()
-		o.fetch(fctx, run, need)
+		o.fetch(fctx, run, need, true)
 	})
 }
 
@@ -178,11 +179,13 @@ func (o *View) startFetch(ctx context.Context, run []int64, need int64) {
 // chunk) waits for its own bytes only, not the chunk's bytes before them.
 const splitMin = 64 << 10
 
-func (o *View) fetch(ctx context.Context, run []int64, need int64) {
+// fetch fetches the claimed run, delivers its chunks and caches them. It
+// reports the fetch's error. A run claimed after a look on disk is looked
+// at again first (its chunks may have landed since); a prefetch's is not.
+func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) error {
 	stats := reqstats.From(ctx)
 	claimed := run[0]
-	// A chunk may have landed on disk between our look and our claim.
-	for len(run) > 0 {
+	for looked && len(run) > 0 {
 		buf := make([]byte, o.chunkLen(run[0]))
 		if !o.readCached(run[0], buf, 0, stats) {
 			break
@@ -193,7 +196,7 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64) {
 		run = run[1:]
 	}
 	if len(run) == 0 {
-		return
+		return nil
 	}
 	if run[0] != claimed {
 		need = 0 // the first reader's chunk came from disk
@@ -247,6 +250,54 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64) {
 		}
 		o.forget(i)
 	}
+	return err
+}
+
+// Prefetch fetches the chunks covering [lo, hi) that are not in flight, in
+// the background, in up to parts parallel GETs of adjacent chunks; readers
+// of those chunks take their bytes as they arrive. The chunks are not
+// looked for on disk first: the caller knows they are not cached (one that
+// is gets fetched again). ctx bounds the fetch. The channel returned
+// receives whether every chunk arrived.
+func (o *View) Prefetch(ctx context.Context, lo, hi int64, parts int) <-chan bool {
+	res := make(chan bool, 1)
+	lo, hi = max(lo, 0), min(hi, o.size)
+	if lo >= hi || parts <= 0 {
+		res <- true
+		return res
+	}
+	var claimed []int64
+	o.mu.Lock()
+	for i := lo / o.chunk; i*o.chunk < hi; i++ {
+		if _, busy := o.flights[i]; !busy {
+			o.flights[i] = newFlight()
+			claimed = append(claimed, i)
+		}
+	}
+	o.mu.Unlock()
+	per := max((len(claimed)+parts-1)/parts, 1)
+	var wg sync.WaitGroup
+	var failed atomic.Bool
+	for start := 0; start < len(claimed); {
+		end := start + 1
+		for end < len(claimed) && end-start < per && claimed[end] == claimed[end-1]+1 {
+			end++
+		}
+		run := claimed[start:end]
+		wg.Add(1)
+		o.c.bg.Go(func() {
+			defer wg.Done()
+			if o.fetch(ctx, run, 0, false) != nil {
+				failed.Store(true)
+			}
+		})
+		start = end
+	}
+	go func() {
+		wg.Wait()
+		res <- !failed.Load()
+	}()
+	return res
 }
 
 // fetchRun reads the chunks of run into bufs with one GET.
