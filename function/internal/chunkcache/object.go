@@ -212,24 +212,30 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 	if early {
 		defer o.c.releaseWrite(n)
 	}
-	bufs := make([][]byte, len(run))
 	at := int64(0)
 	if len(run) == 1 && need >= splitMin {
 		at = need / splitMin * splitMin
 	}
-	o.mu.Lock()
-	for k, i := range run {
-		bufs[k] = make([]byte, o.chunkLen(i))
-		if early {
-			o.flights[i].fill(bufs[k], at)
+	// The buffers are made once the GET is on its way: the requests of a
+	// prefetch's parallel runs then go out first, before any run's
+	// allocation and zeroing.
+	bufs := make([][]byte, len(run))
+	alloc := func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		for k, i := range run {
+			bufs[k] = make([]byte, o.chunkLen(i))
+			if early {
+				o.flights[i].fill(bufs[k], at)
+			}
 		}
 	}
-	o.mu.Unlock()
 	var err error
 	if at > 0 {
+		alloc()
 		err = o.fetchSplit(ctx, first, bufs[0], at)
 	} else {
-		err = o.fetchRun(ctx, run, bufs)
+		err = o.fetchRun(ctx, run, alloc, bufs)
 	}
 	// The whole run is read before any chunk is published: a fetch that
 	// fails part way caches nothing.
@@ -300,8 +306,9 @@ func (o *View) Prefetch(ctx context.Context, lo, hi int64, parts int) <-chan boo
 	return res
 }
 
-// fetchRun reads the chunks of run into bufs with one GET.
-func (o *View) fetchRun(ctx context.Context, run []int64, bufs [][]byte) error {
+// fetchRun reads the chunks of run into bufs with one GET, calling alloc
+// to make bufs once the GET is answered.
+func (o *View) fetchRun(ctx context.Context, run []int64, alloc func(), bufs [][]byte) error {
 	first, last := run[0], run[len(run)-1]
 	off := first * o.chunk
 	rc, err := o.f.ReadRange(ctx, off, min((last+1)*o.chunk, o.size)-off)
@@ -309,6 +316,7 @@ func (o *View) fetchRun(ctx context.Context, run []int64, bufs [][]byte) error {
 		return fmt.Errorf("chunkcache: fetch chunks %d-%d of %s: %w", first, last, o.id.Key, err)
 	}
 	defer rc.Close()
+	alloc()
 	for k, i := range run {
 		if err := readInto(rc, bufs[k], o.flightOf(i), 0); err != nil {
 			return fmt.Errorf("chunkcache: fetch chunk %d of %s: %w", i, o.id.Key, err)
