@@ -19,7 +19,7 @@ import (
 // read is 3 sequential round trips (open, metadata, data).
 const (
 	prefetchMax     = 64 << 20
-	prefetchGETs    = 32
+	prefetchGETs    = 8
 	prefetchTimeout = 2 * time.Minute
 )
 
