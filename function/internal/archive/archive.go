@@ -221,8 +221,12 @@ func (o *Opener) begin(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 		head:      rec.Head,
 		rec:       rec,
 	}
-	// The tables beyond the tail are read through the prefetch too.
-	end := min((tailStart+metaChunk-1)/metaChunk*metaChunk, rec.Size)
+	// The head is read once: the data chunk it begins is fetched without it.
+	a.data.Hold(0, rec.Head.data)
+	// The tables beyond the tail are read through the prefetch too. The
+	// chunk the tail starts in is left to finish, which fetches only the
+	// part before the tail.
+	end := tailStart / metaChunk * metaChunk
 	a.prefetched = !rec.Prefetched && a.prefetch.start(ctx, a.meta, metaStart, end, prefetchLimit(o.Squash.Budget))
 	if !a.prefetched {
 		a.prefetch.skip()
@@ -236,9 +240,11 @@ func (o *Opener) begin(ctx context.Context, ref Ref, src *s3src.Reader, rec *rec
 func (o *Opener) finish(ctx context.Context, a *Archive, fresh bool) (*Archive, error) {
 	rec := a.rec
 	a.tail = rec.Tail
+	a.meta.Hold(rec.Tail.off, rec.Tail.data)
 	if err := a.meta.Store(rec.Tail.off, rec.Tail.data); err != nil {
 		o.Logger.Warn("tail not cached", "archive", a.Ref.String(), "err", err)
 	}
+	edge := a.fetchEdge(ctx)
 	opts := o.Squash
 	// Decoded fragment blocks, for other processes on a shared cache.
 	opts.Fragments = o.Cache.Derived(chunkcache.Identity{Bucket: a.Ref.Bucket, Key: a.Ref.Key, ETag: rec.ETag}, "frag")
@@ -268,7 +274,7 @@ func (o *Opener) finish(ctx context.Context, a *Archive, fresh bool) (*Archive, 
 		if fresh {
 			o.saveRecord(a)
 		}
-		if a.prefetched && a.prefetch.wait() {
+		if whole := edge(); a.prefetched && a.prefetch.wait() && whole {
 			a.recMu.Lock()
 			a.rec.Prefetched = true
 			a.recMu.Unlock()
@@ -276,6 +282,22 @@ func (o *Opener) finish(ctx context.Context, a *Archive, fresh bool) (*Archive, 
 		}
 	}()
 	return a, nil
+}
+
+// fetchEdge fetches, with the prefetch, the chunk the tail starts in: only
+// its bytes before the tail, since the tail is held. The function returned
+// waits for it and reports whether it arrived.
+func (a *Archive) fetchEdge(ctx context.Context) func() bool {
+	at := a.tail.off / metaChunk * metaChunk
+	if !a.prefetched || at == a.tail.off || at < a.metaStart {
+		return func() bool { return true }
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), prefetchTimeout)
+	arrived := a.meta.Prefetch(ctx, at, a.tail.off, 1)
+	return func() bool {
+		defer cancel()
+		return <-arrived
+	}
 }
 
 // classify marks a read that will fail however often it is retried (the

@@ -219,3 +219,32 @@ func TestPrefetch(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldBytesNotFetched: a lone chunk that held bytes begin or end is
+// fetched without them, cached whole and right.
+func TestHeldBytesNotFetched(t *testing.T) {
+	const chunk = 64 << 10
+	data := randomBytes(4*chunk, 11)
+	f := &heldFetcher{data: data}
+	dir := t.TempDir()
+	c := newCache(t, Config{Dir: dir})
+	id := Identity{Bucket: "b", Key: "held", ETag: `"1"`}
+	o := c.View(id, int64(len(data)), chunk, f)
+	o.Hold(0, data[:4096])                    // a head
+	o.Hold(2*chunk+1000, data[2*chunk+1000:]) // a tail
+	readIn(t, 10*time.Second, o, data, 100, 8000)
+	readIn(t, 10*time.Second, o, data, 2*chunk, 5000)
+	c.bg.Wait()
+	want := [][2]int64{{4096, chunk - 4096}, {2 * chunk, 1000}}
+	if got := f.asked(); !slices.Equal(got, want) {
+		t.Fatalf("GETs %v, want %v", got, want)
+	}
+	other := newCache(t, Config{Dir: dir})
+	g := &heldFetcher{data: data}
+	ov := other.View(id, int64(len(data)), chunk, g)
+	readIn(t, 10*time.Second, ov, data, 0, chunk)
+	readIn(t, 10*time.Second, ov, data, 2*chunk, chunk)
+	if n := len(g.asked()); n != 0 {
+		t.Errorf("%d GETs for chunks cached from held bytes, want 0", n)
+	}
+}

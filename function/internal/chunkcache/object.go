@@ -26,6 +26,46 @@ type View struct {
 
 	mu      sync.Mutex
 	flights map[int64]*flight // chunks being fetched in this process
+	held    []segment         // bytes the caller has already (see Hold)
+}
+
+// segment is bytes of the object at an offset.
+type segment struct {
+	off  int64
+	data []byte
+}
+
+// Hold gives the view bytes of the object that its caller has already and
+// keeps (an archive's head and tail): a lone chunk they cover in part is
+// then fetched without them, so no byte is read from S3 twice. data must
+// not be modified afterwards.
+func (o *View) Hold(off int64, data []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, h := range o.held {
+		if h.off == off {
+			o.held[k].data = data
+			return
+		}
+	}
+	o.held = append(o.held, segment{off, data})
+}
+
+// heldIn returns how much of chunk i's start (pre) and from where its end
+// (suf, the chunk's length if none) the held bytes cover (o.mu held).
+func (o *View) heldIn(i int64) (pre, suf int64) {
+	start, n := i*o.chunk, o.chunkLen(i)
+	suf = n
+	for _, h := range o.held {
+		end := h.off + int64(len(h.data))
+		switch {
+		case h.off <= start && end > start:
+			pre = max(pre, min(end, start+n)-start)
+		case h.off > start && h.off < start+n && end >= start+n:
+			suf = min(suf, h.off-start)
+		}
+	}
+	return pre, suf
 }
 
 // Size is the object's size.
@@ -212,9 +252,22 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 	if early {
 		defer o.c.releaseWrite(n)
 	}
-	at := int64(0)
-	if len(run) == 1 && need >= splitMin {
-		at = need / splitMin * splitMin
+	// A lone chunk is split in two: at the held bytes it starts or ends
+	// with (only the rest is fetched), or else at a small read deep in it
+	// (both halves are fetched at once, the reader's first).
+	at, get := int64(0), [2]bool{true, true}
+	if len(run) == 1 {
+		o.mu.Lock()
+		pre, suf := o.heldIn(first)
+		o.mu.Unlock()
+		switch n := o.chunkLen(first); {
+		case pre > 0:
+			at, get = pre, [2]bool{false, pre < n}
+		case suf < n:
+			at, get = suf, [2]bool{true, false}
+		case need >= splitMin:
+			at = need / splitMin * splitMin
+		}
 	}
 	// The buffers are made once the GET is on its way: the requests of a
 	// prefetch's parallel runs then go out first, before any run's
@@ -233,7 +286,7 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 	var err error
 	if at > 0 {
 		alloc()
-		err = o.fetchSplit(ctx, first, bufs[0], at)
+		err = o.fetchLone(ctx, first, bufs[0], at, get)
 	} else {
 		err = o.fetchRun(ctx, run, alloc, bufs)
 	}
@@ -325,11 +378,23 @@ func (o *View) fetchRun(ctx context.Context, run []int64, alloc func(), bufs [][
 	return nil
 }
 
-// fetchSplit reads chunk i into buf with two parallel GETs: from at to
-// the end, and the bytes before at.
-func (o *View) fetchSplit(ctx context.Context, i int64, buf []byte, at int64) error {
+// fetchLone reads chunk i into buf in two parts, [0, at) and [at, end):
+// those get marks with parallel GETs, the others from the held bytes.
+func (o *View) fetchLone(ctx context.Context, i int64, buf []byte, at int64, get [2]bool) error {
 	f := o.flightOf(i)
-	part := func(from, to int64) error {
+	part := func(from, to int64, fetch bool) error {
+		if !fetch {
+			lo, hi := i*o.chunk+from, i*o.chunk+to
+			o.mu.Lock()
+			for _, h := range o.held {
+				if a, b := max(lo, h.off), min(hi, h.off+int64(len(h.data))); a < b {
+					copy(buf[a-i*o.chunk:b-i*o.chunk], h.data[a-h.off:b-h.off])
+				}
+			}
+			o.mu.Unlock()
+			f.arrived(from, int(to-from))
+			return nil
+		}
 		rc, err := o.f.ReadRange(ctx, i*o.chunk+from, to-from)
 		if err != nil {
 			return fmt.Errorf("chunkcache: fetch chunk %d of %s at %d: %w", i, o.id.Key, from, err)
@@ -341,8 +406,8 @@ func (o *View) fetchSplit(ctx context.Context, i int64, buf []byte, at int64) er
 		return nil
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- part(0, at) }()
-	return errors.Join(part(at, int64(len(buf))), <-errc)
+	go func() { errc <- part(0, at, get[0]) }()
+	return errors.Join(part(at, int64(len(buf)), get[1]), <-errc)
 }
 
 // flightOf returns chunk i's flight, which the caller's fetch holds.
