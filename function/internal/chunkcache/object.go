@@ -300,15 +300,23 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 			o.deliver(i, bufs[k], nil)
 		}
 	}
+	var writes sync.WaitGroup
 	for k, i := range run {
-		if err == nil {
+		if err != nil {
+			o.forget(i)
+			continue
+		}
+		o.c.writers <- struct{}{}
+		writes.Go(func() {
+			defer func() { <-o.c.writers }()
 			o.c.publish(o.path(i), bufs[k], o.place(i))
 			if !early {
 				o.deliver(i, bufs[k], nil)
 			}
-		}
-		o.forget(i)
+			o.forget(i)
+		})
 	}
+	writes.Wait()
 	return err
 }
 
