@@ -13,21 +13,6 @@ import (
 	"github.com/s3archivefs/s3archivefs/test/s3test"
 )
 
-// readWithin runs checkRead and fails if it takes longer than d.
-func readWithin(t *testing.T, d time.Duration, o *View, e *env, off, n int64) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		checkRead(t, o.ReaderAt(context.Background()), e.data, off, n)
-	}()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("read of %d bytes at %d still waiting after %v", n, off, d)
-	}
-}
-
 // waitDelivered waits until chunks [first, end) of o are delivered.
 func waitDelivered(t *testing.T, o *View, first, end int64) {
 	t.Helper()
@@ -53,7 +38,7 @@ func TestReadersDoNotWaitForDisk(t *testing.T) {
 	c.hooks.write = func() { <-unblock }
 	c.hooks.scan = func() { <-unblockScan }
 	o := e.object(c, chunk)
-	readWithin(t, 10*time.Second, o, e, 100, 8*chunk)
+	readIn(t, 10*time.Second, o, e.data, 100, 8*chunk)
 	// The reader took its bytes as they arrived; the fetch delivers the
 	// chunks a moment later.
 	waitDelivered(t, o, 0, 9)
@@ -78,7 +63,7 @@ func TestReadersDoNotWaitForDisk(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	readWithin(t, 10*time.Second, o, e, 9*chunk, 7*chunk)
+	readIn(t, 10*time.Second, o, e.data, 9*chunk, 7*chunk)
 	close(unblockScan)
 	c.bg.Wait()
 	if n := len(files(t, c.root)); n != 16 {
