@@ -154,6 +154,10 @@ type Cache struct {
 	bg           sync.WaitGroup
 	pendingWrite atomic.Int64
 	writers      chan struct{} // slots for chunk writes in parallel
+	// scanning is set while a scan walks the disk; the bytes inserted
+	// meanwhile (which the walk may miss) are added to its count.
+	scanning   atomic.Bool
+	duringScan atomic.Int64
 	scanStarted  atomic.Bool
 
 	// usage estimates the bytes on disk: set by each scan, grown by each
@@ -327,6 +331,9 @@ func (c *Cache) publish(path string, data []byte, at place) bool {
 	}
 	// A file of the old inode kept open would hold its blocks.
 	c.handles.forget(path)
+	if c.scanning.Load() {
+		c.duringScan.Add(int64(len(data) + len(tr)))
+	}
 	switch {
 	case c.usage.Load() < 0:
 		// First insert of this process: learn what is on disk, off the

@@ -27,6 +27,9 @@ func (c *Cache) evict(must bool) {
 		return
 	}
 	defer c.evictMu.Unlock()
+	c.duringScan.Store(0)
+	c.scanning.Store(true)
+	defer c.scanning.Store(false)
 	if c.hooks.scan != nil {
 		c.hooks.scan()
 	}
@@ -67,6 +70,9 @@ func (c *Cache) evict(must bool) {
 	if _, free, err := statfs(c.fsDir); err == nil && free < c.minFree {
 		needFree = c.minFree - free
 	}
+	// Chunks inserted during the walk count whether it saw them or not:
+	// an estimate too high only brings the next scan sooner.
+	total += c.duringScan.Swap(0)
 	if total <= c.cap && needFree <= 0 {
 		c.usage.Store(total)
 		return
