@@ -67,6 +67,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -154,15 +155,16 @@ type Cache struct {
 	bg           sync.WaitGroup
 	pendingWrite atomic.Int64
 	writers      chan struct{} // slots for chunk writes in parallel
-	// scanning is set while a scan walks the disk; the bytes inserted
-	// meanwhile (which the walk may miss) are added to its count.
-	scanning   atomic.Bool
-	duringScan atomic.Int64
 	scanStarted  atomic.Bool
 
 	// usage estimates the bytes on disk: set by each scan, grown by each
-	// insert; -1 until the first scan.
+	// insert; -1 until the first scan. It changes under usageMu, with
+	// the chunks published while a scan runs, which its walk may or may
+	// not see: the scan counts each of them once.
+	usageMu   sync.Mutex
 	usage     atomic.Int64
+	scanning  bool
+	published map[string]int64
 	evictMu   sync.Mutex
 	lastFree  atomic.Int64 // unix nanos of the last free-space check
 	lastWarn  atomic.Int64 // unix nanos of the last disk warning
@@ -331,20 +333,37 @@ func (c *Cache) publish(path string, data []byte, at place) bool {
 	}
 	// A file of the old inode kept open would hold its blocks.
 	c.handles.forget(path)
-	if c.scanning.Load() {
-		c.duringScan.Add(int64(len(data) + len(tr)))
-	}
-	switch {
-	case c.usage.Load() < 0:
+	switch usage := c.inserted(path, int64(len(data)+len(tr))); {
+	case usage == scanCounts:
+	case usage < 0:
 		// First insert of this process: learn what is on disk, off the
 		// request path.
 		if c.scanStarted.CompareAndSwap(false, true) {
 			c.bg.Go(func() { c.evict(false) })
 		}
-	case c.usage.Add(int64(len(data)+len(tr))) > c.cap || c.lowOnSpace():
+	case usage > c.cap || c.lowOnSpace():
 		c.bg.Go(func() { c.evict(false) })
 	}
 	return true
+}
+
+// scanCounts is what inserted returns when the running scan counts the
+// chunk.
+const scanCounts = math.MinInt64
+
+// inserted accounts for the chunk file path of size bytes just published
+// and returns the new usage, or scanCounts.
+func (c *Cache) inserted(path string, size int64) int64 {
+	c.usageMu.Lock()
+	defer c.usageMu.Unlock()
+	switch {
+	case c.scanning:
+		c.published[path] = size
+		return scanCounts
+	case c.usage.Load() < 0:
+		return -1
+	}
+	return c.usage.Add(size)
 }
 
 // discard removes the damaged chunk file path, unless it is no longer the

@@ -27,15 +27,31 @@ func (c *Cache) evict(must bool) {
 		return
 	}
 	defer c.evictMu.Unlock()
-	c.duringScan.Store(0)
-	c.scanning.Store(true)
-	defer c.scanning.Store(false)
+	c.usageMu.Lock()
+	c.scanning, c.published = true, map[string]int64{}
+	c.usageMu.Unlock()
+	var total int64
+	// The usage becomes what the scan counted, with the chunks published
+	// meanwhile that it has not counted yet.
+	defer func() {
+		c.usageMu.Lock()
+		var late int64
+		for _, size := range c.published {
+			late += size
+		}
+		total += late
+		c.usage.Store(total)
+		c.scanning, c.published = false, nil
+		c.usageMu.Unlock()
+		if late > 0 && total > c.cap {
+			c.bg.Go(func() { c.evict(false) })
+		}
+	}()
 	if c.hooks.scan != nil {
 		c.hooks.scan()
 	}
 
 	var files []cachedFile
-	var total int64
 	now := time.Now()
 	walk := func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -70,11 +86,8 @@ func (c *Cache) evict(must bool) {
 	if _, free, err := statfs(c.fsDir); err == nil && free < c.minFree {
 		needFree = c.minFree - free
 	}
-	// Chunks inserted during the walk count whether it saw them or not:
-	// an estimate too high only brings the next scan sooner.
-	total += c.duringScan.Swap(0)
+	total += c.publishedUnseen(files)
 	if total <= c.cap && needFree <= 0 {
-		c.usage.Store(total)
 		return
 	}
 	slices.SortFunc(files, func(a, b cachedFile) int { return a.mtime.Compare(b.mtime) })
@@ -93,6 +106,22 @@ func (c *Cache) evict(must bool) {
 		// Drop the object's directory once empty; it fails while not.
 		os.Remove(filepath.Dir(f.path))
 	}
-	c.usage.Store(total)
 	c.log.Debug("chunkcache: evicted", "dir", c.root, "bytes", freed, "remaining", total, "cap", c.cap)
+}
+
+// publishedUnseen returns the bytes of the chunks published since the scan
+// began that its walk, which found files, missed; the scan counts them
+// now and the ones published later when it ends.
+func (c *Cache) publishedUnseen(files []cachedFile) int64 {
+	c.usageMu.Lock()
+	defer c.usageMu.Unlock()
+	for _, f := range files {
+		delete(c.published, f.path)
+	}
+	var n int64
+	for _, size := range c.published {
+		n += size
+	}
+	clear(c.published)
+	return n
 }
