@@ -115,13 +115,16 @@ func checkRead(t testing.TB, r io.ReaderAt, want []byte, off, n int64) {
 	}
 }
 
-// files lists the regular files under dir.
+// files lists the regular files under dir but the temporary ones of
+// writes in progress, which vanish under the walk.
 func files(t testing.TB, dir string) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			info, _ := d.Info()
+		if err != nil || !d.Type().IsRegular() || strings.HasPrefix(d.Name(), tempPrefix) {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
 			out[path] = info.Size()
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,9 +35,9 @@ func TestReadersDoNotWaitForDisk(t *testing.T) {
 	const chunk = 4096
 	e := newEnv(t, s3test.Options{}, 16*chunk)
 	c := newCache(t, Config{Dir: t.TempDir()})
-	unblock, unblockScan := make(chan struct{}), make(chan struct{})
-	c.hooks.write = func() { <-unblock }
-	c.hooks.scan = func() { <-unblockScan }
+	writes, scan := newGate(t), newGate(t)
+	c.hooks.write = writes.wait
+	c.hooks.scan = scan.wait
 	o := e.object(c, chunk)
 	readIn(t, 10*time.Second, o, e.data, 100, 8*chunk)
 	// The reader took its bytes as they arrived; the fetch delivers the
@@ -54,7 +55,7 @@ func TestReadersDoNotWaitForDisk(t *testing.T) {
 	if n := len(files(t, c.root)); n != 0 {
 		t.Fatalf("%d chunk files while writes are blocked", n)
 	}
-	close(unblock)
+	writes.open()
 	// The writes land; the first insert's scan is stuck: cold reads go on.
 	deadline := time.Now().Add(10 * time.Second)
 	for len(files(t, c.root)) != 9 {
@@ -64,7 +65,7 @@ func TestReadersDoNotWaitForDisk(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	readIn(t, 10*time.Second, o, e.data, 9*chunk, 7*chunk)
-	close(unblockScan)
+	scan.open()
 	c.bg.Wait()
 	if n := len(files(t, c.root)); n != 16 {
 		t.Errorf("%d chunk files at the end, want 16", n)
@@ -77,8 +78,8 @@ func TestWriteBudget(t *testing.T) {
 	const chunk = 4096
 	e := newEnv(t, s3test.Options{}, 16*chunk)
 	c := newCache(t, Config{Dir: t.TempDir()})
-	unblock := make(chan struct{})
-	c.hooks.write = func() { <-unblock }
+	writes := newGate(t)
+	c.hooks.write = writes.wait
 	c.pendingWrite.Store(maxPendingWrite) // the others' pending writes
 	o := e.object(c, chunk)
 	done := make(chan struct{})
@@ -91,7 +92,7 @@ func TestWriteBudget(t *testing.T) {
 		t.Fatal("read returned before its write, past the budget")
 	case <-time.After(300 * time.Millisecond):
 	}
-	close(unblock)
+	writes.open()
 	<-done
 	c.pendingWrite.Add(-maxPendingWrite)
 	c.bg.Wait()
@@ -234,8 +235,8 @@ func TestStoreServedBeforeWritten(t *testing.T) {
 	const chunk = 4096
 	e := newEnv(t, s3test.Options{}, 8*chunk)
 	c := newCache(t, Config{Dir: t.TempDir()})
-	unblock := make(chan struct{})
-	c.hooks.write = func() { <-unblock }
+	writes := newGate(t)
+	c.hooks.write = writes.wait
 	o := e.object(c, chunk)
 	done := make(chan error, 1)
 	go func() { done <- o.Store(4*chunk, e.data[4*chunk:]) }()
@@ -252,9 +253,25 @@ func TestStoreServedBeforeWritten(t *testing.T) {
 	if st.CacheHits.Load() != 4 || e.s.Stats().Total() != 0 {
 		t.Errorf("%d hits, %d requests; want 4 hits, no request", st.CacheHits.Load(), e.s.Stats().Total())
 	}
-	close(unblock)
+	writes.open()
 	c.bg.Wait()
 	if n := len(files(t, c.root)); n != 4 {
 		t.Errorf("%d chunk files, want 4", n)
 	}
 }
+
+// gate holds back the cache's hooks until it opens; it opens when the test
+// ends in any case, so the cache's Close does not wait for it forever.
+type gate struct {
+	ch   chan struct{}
+	once sync.Once
+}
+
+func newGate(t *testing.T) *gate {
+	g := &gate{ch: make(chan struct{})}
+	t.Cleanup(g.open)
+	return g
+}
+
+func (g *gate) wait() { <-g.ch }
+func (g *gate) open() { g.once.Do(func() { close(g.ch) }) }
