@@ -40,6 +40,17 @@ func (f *flight) delivered() bool {
 	}
 }
 
+// finish makes data or err final and wakes every reader. A failed fetch
+// stops the filling: its buffer goes, and readers of bytes that had
+// arrived get the error too (they have only the buffer to copy from).
+func (f *flight) finish(data []byte, err error) {
+	f.mu.Lock()
+	f.data, f.err = data, err
+	f.filling = f.filling && err == nil
+	f.mu.Unlock()
+	close(f.done)
+}
+
 // fill starts filling buf, the chunk's buffer, split at at (0: not split).
 func (f *flight) fill(buf []byte, at int64) {
 	f.mu.Lock()

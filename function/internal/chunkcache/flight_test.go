@@ -248,3 +248,24 @@ func TestHeldBytesNotFetched(t *testing.T) {
 		t.Errorf("%d GETs for chunks cached from held bytes, want 0", n)
 	}
 }
+
+// TestFailedFlightServesNoStaleBytes: once a fetch fails, a reader of
+// bytes that had arrived before the failure gets them right or gets the
+// error, never a success with nothing copied.
+func TestFailedFlightServesNoStaleBytes(t *testing.T) {
+	data := randomBytes(4096, 13)
+	f := newFlight()
+	buf := make([]byte, len(data))
+	f.fill(buf, 0)
+	copy(buf, data[:1000])
+	f.arrived(0, 1000)
+	broken := errors.New("connection reset")
+	f.finish(nil, broken)
+	got, err := f.wait(context.Background(), 0, 500)
+	if err == nil && (len(got) < 500 || !bytes.Equal(got[:500], data[:500])) {
+		t.Fatalf("wait after the failure: %d bytes and no error, want the arrived bytes or %v", len(got), broken)
+	}
+	if err != nil && !errors.Is(err, broken) {
+		t.Fatalf("wait after the failure: %v, want %v", err, broken)
+	}
+}

@@ -185,13 +185,7 @@ func (o *View) readWindow(ctx context.Context, dst []byte, off int64) error {
 
 // deliver completes chunk i's flight for the readers waiting on it.
 func (o *View) deliver(i int64, data []byte, err error) {
-	o.mu.Lock()
-	f := o.flights[i]
-	o.mu.Unlock()
-	f.mu.Lock()
-	f.data, f.err = data, err
-	f.mu.Unlock()
-	close(f.done)
+	o.flightOf(i).finish(data, err)
 }
 
 // forget drops chunk i's flight: later readers look on disk.
