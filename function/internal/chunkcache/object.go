@@ -184,8 +184,19 @@ func (o *View) readWindow(ctx context.Context, dst []byte, off int64) error {
 }
 
 // deliver completes chunk i's flight for the readers waiting on it.
-func (o *View) deliver(i int64, data []byte, err error) {
-	o.flightOf(i).finish(data, err)
+func (o *View) deliver(i int64, data []byte) {
+	o.flightOf(i).finish(data, nil)
+}
+
+// fail ends chunk i's flight with err. The flight goes first: a reader
+// that comes after the failure fetches the chunk again instead of sharing
+// the error.
+func (o *View) fail(i int64, err error) {
+	o.mu.Lock()
+	f := o.flights[i]
+	delete(o.flights, i)
+	o.mu.Unlock()
+	f.finish(nil, err)
 }
 
 // forget drops chunk i's flight: later readers look on disk.
@@ -225,7 +236,7 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 			break
 		}
 		stats.CacheHits.Add(1)
-		o.deliver(run[0], buf, nil)
+		o.deliver(run[0], buf)
 		o.forget(run[0])
 		run = run[1:]
 	}
@@ -289,15 +300,14 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 	for k, i := range run {
 		switch {
 		case err != nil:
-			o.deliver(i, nil, err)
+			o.fail(i, err)
 		case early:
-			o.deliver(i, bufs[k], nil)
+			o.deliver(i, bufs[k])
 		}
 	}
 	var writes sync.WaitGroup
 	for k, i := range run {
 		if err != nil {
-			o.forget(i)
 			continue
 		}
 		o.c.writers <- struct{}{}
@@ -305,7 +315,7 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 			defer func() { <-o.c.writers }()
 			o.c.publish(o.path(i), bufs[k], o.place(i))
 			if !early {
-				o.deliver(i, bufs[k], nil)
+				o.deliver(i, bufs[k])
 			}
 			o.forget(i)
 		})
