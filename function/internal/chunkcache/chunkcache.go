@@ -106,12 +106,27 @@ const (
 	// descriptors); at most an eighth of the cap is held in them, since
 	// a kept file removed by another process keeps its blocks allocated.
 	maxHandles = 128
-	// parallelWrites bounds the chunk writes of one process in flight at
-	// once: each ends in an fsync, and a run's chunks written one after the
-	// other took longer than S3 to deliver them (a 21 MiB metadata region
-	// in 8 runs: ~40 fsyncs each).
-	parallelWrites = 16
+	// networkWrites bounds the chunk writes of one process in flight at
+	// once on a network filesystem (EFS), where each waits for round
+	// trips: written one after the other, a 21 MiB metadata region (8
+	// runs of ~40 chunks) would land long after S3 delivered it.
+	networkWrites = 16
+	// nfsMagic is statfs's f_type of NFS, which EFS is.
+	nfsMagic = 0x6969
 )
+
+// writeSlots is how many chunk writes of one process run at once on a
+// filesystem of type fsType with cores processors. On a local disk a
+// write costs processor time, not waiting: one per core, so that the
+// writes of a cold open's prefetch do not crowd out the lookups racing
+// them (16 at once slowed the cold GET's first byte by about 30 ms on 2
+// cores; see docs/decisions.md).
+func writeSlots(fsType int64, cores int) int {
+	if fsType == nfsMagic {
+		return networkWrites
+	}
+	return max(cores, 1)
+}
 
 // Fetcher reads exactly n bytes at off of one version of the object (the
 // caller pins the ETag), or fails.
@@ -195,9 +210,11 @@ func New(cfg Config) (*Cache, error) {
 		cap:     cfg.CapBytes,
 		log:     cfg.Logger,
 		objects: map[objectKey]weak.Pointer[View]{},
-		writers: make(chan struct{}, parallelWrites),
 	}
 	c.usage.Store(-1)
+	var st syscall.Statfs_t
+	syscall.Statfs(cfg.Dir, &st) // unknown: treated as a local disk
+	c.writers = make(chan struct{}, writeSlots(int64(st.Type), runtime.GOMAXPROCS(0)))
 	if err := os.MkdirAll(c.root, 0o755); err != nil {
 		c.warn("cache directory not usable; reads will not be cached", err)
 	}

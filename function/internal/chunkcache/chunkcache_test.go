@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -619,5 +620,24 @@ func BenchmarkColdReadAt(b *testing.B) {
 		if _, err := r.ReadAt(buf, 1<<20); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestWriteSlots: a local disk gets one chunk write per core, a network
+// filesystem (EFS) 16, whose writes wait on round trips.
+func TestWriteSlots(t *testing.T) {
+	const ext4 = 0xef53
+	for _, tc := range []struct {
+		fsType int64
+		cores  int
+		want   int
+	}{{ext4, 2, 2}, {ext4, 6, 6}, {ext4, 0, 1}, {nfsMagic, 2, networkWrites}} {
+		if got := writeSlots(tc.fsType, tc.cores); got != tc.want {
+			t.Errorf("writeSlots(%#x, %d) = %d, want %d", tc.fsType, tc.cores, got, tc.want)
+		}
+	}
+	c := newCache(t, Config{Dir: t.TempDir()})
+	if got, want := cap(c.writers), runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("a cache in the test's temporary directory writes %d chunks at once, want %d (one per core)", got, want)
 	}
 }
