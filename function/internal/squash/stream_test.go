@@ -180,7 +180,7 @@ func TestStreamDecodeError(t *testing.T) {
 			t.Errorf("ok=%d: %d bytes before the error, not a prefix of the file's first %d blocks", ok, len(got), ok)
 		}
 		r.Close()
-		if calls, limit := e.calls.Load(), e.ok+int64(max(8, 2*runtime.GOMAXPROCS(0))+runtime.GOMAXPROCS(0)); calls > limit {
+		if calls, limit := e.calls.Load(), e.ok+int64(max(8, 2*runtime.GOMAXPROCS(0))+2*runtime.GOMAXPROCS(0)); calls > limit {
 			t.Errorf("ok=%d: %d decodes: the read-ahead did not stop", ok, calls)
 		}
 		if n := settled(base); n > base {
