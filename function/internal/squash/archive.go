@@ -20,6 +20,11 @@ type Options struct {
 	// Fragments, if set, keeps the decoded fragment blocks (the small
 	// files) beyond the process.
 	Fragments BlockStore
+	// Decoders bounds the blocks one stream decodes at once; 0: GOMAXPROCS.
+	// A process whose cores have nothing else to do may set more (see
+	// docs/decisions.md); where the cores also carry the answer's
+	// transport, as in the function, more cost more than they gain.
+	Decoders int
 }
 
 const defaultCacheBytes = 32 << 20
@@ -41,6 +46,7 @@ type tables struct {
 	dec      codec.Decoder
 	cache    *blockCache
 	frags    BlockStore // nil: none
+	decoders int        // Options.Decoders
 	ids      []uint32
 	fragPtrs []int64 // positions of the fragment table's metadata blocks
 	root     *inode
@@ -73,7 +79,7 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Image, error) {
 	if budget == nil {
 		budget = NewBudget(cacheBytes)
 	}
-	t := &tables{info: info, size: info.BytesUsed, cache: budget.newBlockCache(cacheBytes), frags: opts.Fragments}
+	t := &tables{info: info, size: info.BytesUsed, cache: budget.newBlockCache(cacheBytes), frags: opts.Fragments, decoders: opts.Decoders}
 	opened := false
 	defer func() {
 		if !opened { // a failed open must not keep a share of the budget

@@ -41,8 +41,8 @@ type run struct {
 }
 
 // stream delivers [off, end) of a file in order while it reads and
-// decodes ahead: a producer goroutine fetches runs of blocks, at most
-// 2 x GOMAXPROCS workers at once decode them into pooled block buffers (blocks
+// decodes ahead: a producer goroutine fetches runs of blocks, workers (at
+// most Options.Decoders at once, GOMAXPROCS by default) decode them into pooled block buffers (blocks
 // stored uncompressed are delivered from the run itself), and the queue
 // of pieces in file order, bounded by the window, bounds memory: window
 // blocks, plus the runs their pieces lie in and the runs being decoded
@@ -65,7 +65,10 @@ type stream struct {
 }
 
 func newStream(f *File, off, end int64) *stream {
-	workers := runtime.GOMAXPROCS(0)
+	workers := f.a.decoders
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	s := &stream{
 		f:     f,
 		queue: make(chan *piece, max(minWindow, 2*workers)),
@@ -108,12 +111,7 @@ func (s *stream) produce(off, end int64, workers int) {
 	span := func(i int64) (lo, hi int64) {
 		return max(off, i*bs) - i*bs, min(end, i*bs+f.blockLen(i)) - i*bs
 	}
-	// Twice as many decodes in flight as cores: with one per core, a core
-	// finishing a block waited for the producer to hand out the next, and
-	// the native engine's cat of 1 GiB of zstd ran at 0.77x unsquashfs
-	// where it now runs at 1.1x (hyperfine, docs/decisions.md). The queue
-	// still bounds the blocks held.
-	sem := make(chan struct{}, 2*workers)
+	sem := make(chan struct{}, workers)
 	dataLast := min(last, f.nblocks-1)
 	runLen := int64(1)
 	for i := first; i <= dataLast; {

@@ -180,7 +180,7 @@ func TestStreamDecodeError(t *testing.T) {
 			t.Errorf("ok=%d: %d bytes before the error, not a prefix of the file's first %d blocks", ok, len(got), ok)
 		}
 		r.Close()
-		if calls, limit := e.calls.Load(), e.ok+int64(max(8, 2*runtime.GOMAXPROCS(0))+2*runtime.GOMAXPROCS(0)); calls > limit {
+		if calls, limit := e.calls.Load(), e.ok+int64(max(8, 2*runtime.GOMAXPROCS(0))+runtime.GOMAXPROCS(0)); calls > limit {
 			t.Errorf("ok=%d: %d decodes: the read-ahead did not stop", ok, calls)
 		}
 		if n := settled(base); n > base {
@@ -248,5 +248,60 @@ func TestStreamWriteToPartial(t *testing.T) {
 	}
 	if n := settled(base); n > base {
 		t.Errorf("%d goroutines, %d before", n, base)
+	}
+}
+
+// parallelEngine records the most decodes that ran at once.
+type parallelEngine struct {
+	codec.Engine
+	now, most atomic.Int64
+}
+
+type parallelDecoder struct {
+	codec.Decoder
+	e *parallelEngine
+}
+
+func (d parallelDecoder) Decode(dst, src []byte) (int, error) {
+	n := d.e.now.Add(1)
+	defer d.e.now.Add(-1)
+	for m := d.e.most.Load(); n > m && !d.e.most.CompareAndSwap(m, n); m = d.e.most.Load() {
+	}
+	time.Sleep(2 * time.Millisecond) // long enough for the others to start
+	return d.Decoder.Decode(dst, src)
+}
+
+func (e *parallelEngine) NewDecoder(id codec.ID, o []byte) (codec.Decoder, error) {
+	d, err := e.Engine.NewDecoder(id, o)
+	if err != nil {
+		return nil, err
+	}
+	return parallelDecoder{d, e}, nil
+}
+
+// TestStreamDecoders: a stream runs up to Options.Decoders decodes at once
+// (GOMAXPROCS when unset), and its bytes are right.
+func TestStreamDecoders(t *testing.T) {
+	archive, src := fixture.Build(t, streamRecipe)
+	want, err := os.ReadFile(filepath.Join(src, "long.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ set, want int }{{1, 1}, {3, 3}, {0, runtime.GOMAXPROCS(0)}} {
+		e := &parallelEngine{Engine: codec.Go}
+		a, _ := openArchive(t, archive, squash.Options{Engine: e, Decoders: tc.set})
+		f, err := a.Open("long.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := f.Reader(0, f.Size())
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("Decoders=%d: %d bytes, %v; want the file's %d", tc.set, len(got), err, len(want))
+		}
+		if most := e.most.Load(); most != int64(tc.want) {
+			t.Errorf("Decoders=%d: at most %d decodes at once, want %d", tc.set, most, tc.want)
+		}
 	}
 }
