@@ -230,9 +230,12 @@ const splitMin = 64 << 10
 func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) error {
 	stats := reqstats.From(ctx)
 	claimed := run[0]
+	// missed is the buffer of the look that missed: the fetch fills it.
+	var missed []byte
 	for looked && len(run) > 0 {
 		buf := make([]byte, o.chunkLen(run[0]))
 		if !o.readCached(run[0], buf, 0, stats) {
+			missed = buf
 			break
 		}
 		stats.CacheHits.Add(1)
@@ -282,7 +285,11 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 		o.mu.Lock()
 		defer o.mu.Unlock()
 		for k, i := range run {
-			bufs[k] = make([]byte, o.chunkLen(i))
+			if k == 0 && missed != nil {
+				bufs[k] = missed // every byte of it is fetched or held
+			} else {
+				bufs[k] = make([]byte, o.chunkLen(i))
+			}
 			if early {
 				o.flights[i].fill(bufs[k], at)
 			}
