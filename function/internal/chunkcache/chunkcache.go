@@ -67,7 +67,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -212,13 +211,10 @@ func New(cfg Config) (*Cache, error) {
 		objects: map[objectKey]weak.Pointer[View]{},
 	}
 	c.usage.Store(-1)
-	var st syscall.Statfs_t
-	syscall.Statfs(cfg.Dir, &st) // unknown: treated as a local disk
-	c.writers = make(chan struct{}, writeSlots(int64(st.Type), runtime.GOMAXPROCS(0)))
 	if err := os.MkdirAll(c.root, 0o755); err != nil {
 		c.warn("cache directory not usable; reads will not be cached", err)
 	}
-	total, _, err := statfs(cfg.Dir)
+	st, err := statfs(cfg.Dir)
 	switch {
 	case err != nil:
 		c.log.Warn("chunkcache: filesystem size unknown", "dir", cfg.Dir, "err", err)
@@ -227,10 +223,12 @@ func New(cfg Config) (*Cache, error) {
 		}
 	default:
 		if c.cap == 0 {
-			c.cap = min(total/10*8, defaultCapMax)
+			c.cap = min(st.total/10*8, defaultCapMax)
 		}
-		c.minFree = min(total/20, maxMinFree)
+		c.minFree = min(st.total/20, maxMinFree)
 	}
+	// An unknown filesystem (type 0) is treated as a local disk.
+	c.writers = make(chan struct{}, writeSlots(st.kind, runtime.GOMAXPROCS(0)))
 	c.handles = newHandles(maxHandles, max(c.cap/8, MaxChunkSize))
 	return c, nil
 }
@@ -350,8 +348,8 @@ func (c *Cache) publish(path string, data []byte, at place) bool {
 	}
 	// A file of the old inode kept open would hold its blocks.
 	c.handles.forget(path)
-	switch usage := c.inserted(path, int64(len(data)+len(tr))); {
-	case usage == scanCounts:
+	switch usage, byScan := c.inserted(path, int64(len(data)+len(tr))); {
+	case byScan:
 	case usage < 0:
 		// First insert of this process: learn what is on disk, off the
 		// request path.
@@ -364,23 +362,19 @@ func (c *Cache) publish(path string, data []byte, at place) bool {
 	return true
 }
 
-// scanCounts is what inserted returns when the running scan counts the
-// chunk.
-const scanCounts = math.MinInt64
-
 // inserted accounts for the chunk file path of size bytes just published
-// and returns the new usage, or scanCounts.
-func (c *Cache) inserted(path string, size int64) int64 {
+// and returns the new usage, or byScan set when the running scan counts it.
+func (c *Cache) inserted(path string, size int64) (usage int64, byScan bool) {
 	c.usageMu.Lock()
 	defer c.usageMu.Unlock()
 	switch {
 	case c.scanning:
 		c.published[path] = size
-		return scanCounts
+		return 0, true
 	case c.usage.Load() < 0:
-		return -1
+		return -1, false
 	}
-	return c.usage.Add(size)
+	return c.usage.Add(size), false
 }
 
 // discard removes the damaged chunk file path, unless it is no longer the
@@ -443,8 +437,8 @@ func (c *Cache) lowOnSpace() bool {
 	if now-last < int64(freeCheckEvery) || !c.lastFree.CompareAndSwap(last, now) {
 		return false
 	}
-	_, free, err := statfs(c.fsDir)
-	return err == nil && free < c.minFree
+	st, err := statfs(c.fsDir)
+	return err == nil && st.free < c.minFree
 }
 
 // warn logs a cache problem at most once a minute.
@@ -457,10 +451,14 @@ func (c *Cache) warn(msg string, err error) {
 	c.log.Warn("chunkcache: "+msg, "dir", c.root, "err", err)
 }
 
-func statfs(dir string) (total, free int64, err error) {
+// fsStats is what statfs tells of a filesystem: its size and free bytes,
+// and its type (f_type).
+type fsStats struct{ total, free, kind int64 }
+
+func statfs(dir string) (fsStats, error) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, 0, err
+		return fsStats{}, err
 	}
-	return int64(st.Blocks) * int64(st.Bsize), int64(st.Bavail) * int64(st.Bsize), nil
+	return fsStats{total: int64(st.Blocks) * int64(st.Bsize), free: int64(st.Bavail) * int64(st.Bsize), kind: int64(st.Type)}, nil
 }

@@ -35,10 +35,7 @@ func (c *Cache) evict(must bool) {
 	// meanwhile that it has not counted yet.
 	defer func() {
 		c.usageMu.Lock()
-		var late int64
-		for _, size := range c.published {
-			late += size
-		}
+		late := sizes(c.published)
 		total += late
 		c.usage.Store(total)
 		c.scanning, c.published = false, nil
@@ -83,8 +80,8 @@ func (c *Cache) evict(must bool) {
 
 	target := c.cap / 100 * evictLowPercent
 	var needFree int64
-	if _, free, err := statfs(c.fsDir); err == nil && free < c.minFree {
-		needFree = c.minFree - free
+	if st, err := statfs(c.fsDir); err == nil && st.free < c.minFree {
+		needFree = c.minFree - st.free
 	}
 	total += c.publishedUnseen(files)
 	if total <= c.cap && needFree <= 0 {
@@ -118,10 +115,16 @@ func (c *Cache) publishedUnseen(files []cachedFile) int64 {
 	for _, f := range files {
 		delete(c.published, f.path)
 	}
+	n := sizes(c.published)
+	clear(c.published)
+	return n
+}
+
+// sizes is the total of the chunk sizes in published.
+func sizes(published map[string]int64) int64 {
 	var n int64
-	for _, size := range c.published {
+	for _, size := range published {
 		n += size
 	}
-	clear(c.published)
 	return n
 }

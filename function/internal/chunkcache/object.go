@@ -304,19 +304,19 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 	}
 	// The whole run is read before any chunk is published: a fetch that
 	// fails part way caches nothing.
-	for k, i := range run {
-		switch {
-		case err != nil:
+	if err != nil {
+		for _, i := range run {
 			o.fail(i, err)
-		case early:
+		}
+		return err
+	}
+	if early {
+		for k, i := range run {
 			o.deliver(i, bufs[k])
 		}
 	}
 	var writes sync.WaitGroup
 	for k, i := range run {
-		if err != nil {
-			continue
-		}
 		o.c.writers <- struct{}{}
 		writes.Go(func() {
 			defer func() { <-o.c.writers }()
@@ -328,7 +328,7 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 		})
 	}
 	writes.Wait()
-	return err
+	return nil
 }
 
 // Prefetch fetches the chunks covering [lo, hi) that are not in flight, in
