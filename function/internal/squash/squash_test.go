@@ -30,28 +30,37 @@ func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
 	return c.r.ReadAt(p, off)
 }
 
+// hookedDecoder runs each block decode through hook, which calls decode
+// (or not) and returns the result: the test engines below are hooks.
+type hookedDecoder struct {
+	codec.Decoder
+	hook func(decode func() (int, error)) (int, error)
+}
+
+func (d hookedDecoder) Decode(dst, src []byte) (int, error) {
+	return d.hook(func() (int, error) { return d.Decoder.Decode(dst, src) })
+}
+
+// hooked returns engine's decoder for id with hook around its decodes.
+func hooked(engine codec.Engine, id codec.ID, o []byte, hook func(func() (int, error)) (int, error)) (codec.Decoder, error) {
+	d, err := engine.NewDecoder(id, o)
+	if err != nil {
+		return nil, err
+	}
+	return hookedDecoder{d, hook}, nil
+}
+
 // countingEngine counts block decodes.
 type countingEngine struct {
 	codec.Engine
 	decodes atomic.Int64
 }
 
-type countingDecoder struct {
-	codec.Decoder
-	n *atomic.Int64
-}
-
-func (d countingDecoder) Decode(dst, src []byte) (int, error) {
-	d.n.Add(1)
-	return d.Decoder.Decode(dst, src)
-}
-
 func (e *countingEngine) NewDecoder(id codec.ID, o []byte) (codec.Decoder, error) {
-	d, err := e.Engine.NewDecoder(id, o)
-	if err != nil {
-		return nil, err
-	}
-	return countingDecoder{d, &e.decodes}, nil
+	return hooked(e.Engine, id, o, func(decode func() (int, error)) (int, error) {
+		e.decodes.Add(1)
+		return decode()
+	})
 }
 
 func openArchive(t testing.TB, p string, opts squash.Options) (*squash.Image, *countingReader) {

@@ -27,24 +27,13 @@ type failingEngine struct {
 
 var errInjected = errors.New("injected decode failure")
 
-type failingDecoder struct {
-	codec.Decoder
-	e *failingEngine
-}
-
-func (d failingDecoder) Decode(dst, src []byte) (int, error) {
-	if d.e.calls.Add(1) > d.e.ok {
-		return 0, errInjected
-	}
-	return d.Decoder.Decode(dst, src)
-}
-
 func (e *failingEngine) NewDecoder(id codec.ID, o []byte) (codec.Decoder, error) {
-	d, err := e.Engine.NewDecoder(id, o)
-	if err != nil {
-		return nil, err
-	}
-	return failingDecoder{d, e}, nil
+	return hooked(e.Engine, id, o, func(decode func() (int, error)) (int, error) {
+		if e.calls.Add(1) > e.ok {
+			return 0, errInjected
+		}
+		return decode()
+	})
 }
 
 // settled waits for the goroutine count to fall back to base (the test
@@ -257,26 +246,15 @@ type parallelEngine struct {
 	now, most atomic.Int64
 }
 
-type parallelDecoder struct {
-	codec.Decoder
-	e *parallelEngine
-}
-
-func (d parallelDecoder) Decode(dst, src []byte) (int, error) {
-	n := d.e.now.Add(1)
-	defer d.e.now.Add(-1)
-	for m := d.e.most.Load(); n > m && !d.e.most.CompareAndSwap(m, n); m = d.e.most.Load() {
-	}
-	time.Sleep(2 * time.Millisecond) // long enough for the others to start
-	return d.Decoder.Decode(dst, src)
-}
-
 func (e *parallelEngine) NewDecoder(id codec.ID, o []byte) (codec.Decoder, error) {
-	d, err := e.Engine.NewDecoder(id, o)
-	if err != nil {
-		return nil, err
-	}
-	return parallelDecoder{d, e}, nil
+	return hooked(e.Engine, id, o, func(decode func() (int, error)) (int, error) {
+		n := e.now.Add(1)
+		defer e.now.Add(-1)
+		for m := e.most.Load(); n > m && !e.most.CompareAndSwap(m, n); m = e.most.Load() {
+		}
+		time.Sleep(2 * time.Millisecond) // long enough for the others to start
+		return decode()
+	})
 }
 
 // TestStreamDecoders: a stream runs up to Options.Decoders decodes at once
