@@ -42,13 +42,14 @@ type run struct {
 
 // stream delivers [off, end) of a file in order while it reads and
 // decodes ahead: a producer goroutine fetches runs of blocks, workers (at
-// most Options.Decoders at once, GOMAXPROCS by default) decode them into pooled block buffers (blocks
-// stored uncompressed are delivered from the run itself), and the queue
-// of pieces in file order, bounded by the window, bounds memory: window
-// blocks, plus the runs their pieces lie in and the runs being decoded
-// (consecutive pieces share runs of at most maxRunBlocks blocks), whatever
-// the archive claims. Close stops the producer and waits for it and the
-// workers, so an early Close leaves no goroutine behind.
+// most Options.Decoders at once, GOMAXPROCS by default) decode them into
+// pooled block buffers (blocks stored uncompressed are delivered from the
+// run itself), and the queue of pieces in file order, bounded by the
+// window, bounds memory: window blocks, plus the runs their pieces lie in
+// and the runs being decoded (consecutive pieces share runs of at most
+// maxRunBlocks blocks), whatever the archive claims. Close stops the
+// producer and waits for it and the workers, so an early Close leaves no
+// goroutine behind.
 type stream struct {
 	f     *File
 	queue chan *piece
