@@ -34,7 +34,7 @@ func main() {
 		out      = flag.String("out", "", "Markdown report to write (default: docs/benchmarks.md, or a temporary file with -quick)")
 		chart    = flag.String("chart", "", "SVG chart of S3 bytes per cold GET (default: next to -out, benchmarks-s3-bytes.svg)")
 		reps     = flag.Int("reps", 0, "runs of each GET and listing measurement (default 5, 3 with -quick)")
-		sreps    = flag.Int("stream-reps", 0, "runs of each streaming measurement (default 3, 2 with -quick)")
+		sreps    = flag.Int("stream-reps", 0, "runs of each streaming measurement (default 5, 2 with -quick)")
 		comps    = flag.String("compressors", strings.Join(Compressors, ","), "compressors of the single-file archives (comma-separated; zstd and gzip are required)")
 		prepare  = flag.Bool("prepare", false, "only generate the workloads into the fixture cache, then exit")
 		getsOnly = flag.Bool("gets-only", false, "measure only the GETs of sections 1 and 2 and print their figures, without writing the report (to iterate on the cold path)")
@@ -75,7 +75,7 @@ func (v *varsFlag) Set(s string) error {
 }
 
 func run(quick, getsOnly bool, out, chart string, reps, sreps int, layerZip string, vars []string) error {
-	sizes, limit, defReps, defSreps := FullSizes, 40*time.Minute, 5, 3
+	sizes, limit, defReps, defSreps := FullSizes, 40*time.Minute, 5, 5
 	if quick {
 		sizes, limit, defReps, defSreps = QuickSizes, 10*time.Minute, 3, 2
 		if out == "" {

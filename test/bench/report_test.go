@@ -38,3 +38,118 @@ func TestStreamingReport(t *testing.T) {
 		}
 	}
 }
+
+// TestFloorBound checks the floor bound on hand-made medians: cores ×
+// unsquashfs's wall time over the engine's decode floor (unsquashfs's
+// processor time for native, cat go's for go) plus the harness's processor
+// time on the stored file of the same size, the lower of the two engines'.
+func TestFloorBound(t *testing.T) {
+	const mib, gib = 100 << 20, 1 << 30
+	cpu := func(unsquashfs, catGo float64) map[string]Samples {
+		return map[string]Samples{"unsquashfs": {unsquashfs}, "cat go": {catGo}}
+	}
+	zstd1g := &Stream{Comp: "zstd", Size: gib, Unsquashfs: Samples{0.5}, CPU: cpu(1.0, 2.5),
+		Func: map[string]Samples{"go": {1.0}, "native": {0.625}}}
+	// Processor time 3.5 s, not 2 × 2.0 s: a formula on unsquashfs's
+	// processor time instead of its wall time would give 0.88x, not 1.00x.
+	xz1g := &Stream{Comp: "xz", Size: gib, Unsquashfs: Samples{2.2, 1.8, 2.0}, CPU: cpu(3.5, 6.0),
+		Func: map[string]Samples{"go": {4.0}, "native": {2.5}}}
+	zstd100 := &Stream{Comp: "zstd", Size: mib, Unsquashfs: Samples{0.1}, CPU: cpu(0.15, 0.25)}
+	stored1g := &Stream{Comp: stored, Size: gib, Unsquashfs: Samples{0.3},
+		CPU: map[string]Samples{"harness go": {0.6, 0.4, 0.5}, "harness native": {0.9}}}
+	stored100 := &Stream{Comp: stored, Size: mib, Unsquashfs: Samples{0.03},
+		CPU: map[string]Samples{"harness native": {0.05}}}
+	r := &Report{Sizes: Sizes{Files: []int64{1 << 20, 10 << 20, mib, gib}}, Machine: Machine{CPUs: 2},
+		Throughput: &Throughput{Streams: []*Stream{zstd100, zstd1g, xz1g, stored100, stored1g}}}
+	var out strings.Builder
+	r.throughputSection(func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
+	_, floor, found := strings.Cut(out.String(), "| file | archive | floor bound function go | floor bound function native |")
+	if !found {
+		t.Fatalf("section 3 has no floor bound table:\n%s", out.String())
+	}
+	for _, want := range []string{
+		// 2 × 0.5 s over 2.5 s (cat go) + 0.5 s, and over 1.0 s (unsquashfs) + 0.5 s
+		"| 1GiB | zstd | 0.33x (target unreachable here) | 0.67x (target unreachable here) |",
+		// 2 × 2.0 s over 6.0 + 0.5 s, and over 3.5 + 0.5 s
+		"| 1GiB | xz | 0.62x (target unreachable here) | 1.00x |",
+		// the stored 100MiB file's harness, 0.05 s, not the 1GiB one's
+		"| 100MiB | zstd | 0.67x (target unreachable here) | 1.00x |",
+	} {
+		if !strings.Contains(floor, want) {
+			t.Errorf("floor bound table lacks %q:\n%s", want, floor)
+		}
+	}
+	if strings.Contains(floor, "| "+stored+" |") {
+		t.Errorf("floor bound table has a stored row:\n%s", floor)
+	}
+	head := r.Headline()
+	for _, want := range []string{
+		"the function 0.50x (go; floor bound 0.33x, target unreachable here), 0.80x (native; floor bound 0.67x, target unreachable here).",
+		"the function 0.50x (go; floor bound 0.62x, target unreachable here), 0.80x (native; floor bound 1.00x).",
+	} {
+		if !strings.Contains(head, want) {
+			t.Errorf("headline lacks %q:\n%s", want, head)
+		}
+	}
+}
+
+// TestFloorBoundWithoutStored checks that a run without the stored archive
+// leaves the floor bounds out instead of dividing by a missing figure.
+func TestFloorBoundWithoutStored(t *testing.T) {
+	const gib = 1 << 30
+	zstd1g := &Stream{Comp: "zstd", Size: gib, Unsquashfs: Samples{0.5},
+		CPU:  map[string]Samples{"unsquashfs": {1.0}, "cat go": {2.5}, "function go": {2}, "harness go": {1}},
+		Func: map[string]Samples{"go": {1.0}, "native": {0.625}}}
+	r := &Report{Sizes: Sizes{Files: []int64{1 << 20, 10 << 20, 100 << 20, gib}}, Machine: Machine{CPUs: 2},
+		Throughput: &Throughput{Streams: []*Stream{zstd1g}}}
+	var out strings.Builder
+	r.throughputSection(func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
+	if want := "| 1GiB | zstd | — | — |"; !strings.Contains(out.String(), want) {
+		t.Errorf("section 3 lacks %q:\n%s", want, out.String())
+	}
+	head := r.Headline()
+	if want := "the function 0.50x (go), 0.80x (native)."; !strings.Contains(head, want) {
+		t.Errorf("headline lacks %q:\n%s", want, head)
+	}
+	for _, bad := range []string{"floor bound", "NaN", "Inf"} {
+		if strings.Contains(head, bad) {
+			t.Errorf("headline has %q without a stored archive:\n%s", bad, head)
+		}
+	}
+}
+
+// TestFloorBoundLessCheck checks that the floor bound takes the bench's
+// own check of the body off the stored harness's figure, and says so.
+func TestFloorBoundLessCheck(t *testing.T) {
+	const gib = 1 << 30
+	zstd1g := &Stream{Comp: "zstd", Size: gib, Unsquashfs: Samples{0.5},
+		CPU: map[string]Samples{"unsquashfs": {1.0}, "cat go": {2.5}}}
+	stored1g := &Stream{Comp: stored, Size: gib,
+		CPU: map[string]Samples{"harness go": {0.8}, "harness native": {0.7}}}
+	r := &Report{Sizes: Sizes{Files: []int64{1 << 20, 10 << 20, 100 << 20, gib}}, Machine: Machine{CPUs: 2},
+		Throughput: &Throughput{Streams: []*Stream{zstd1g, stored1g}, CheckCPU: 0.2 / gib}}
+	var out strings.Builder
+	r.throughputSection(func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
+	for _, want := range []string{
+		// 2 × 0.5 s over 2.5 s + (0.7 − 0.2) s, and over 1.0 s + (0.7 − 0.2) s
+		"| 1GiB | zstd | 0.33x (target unreachable here) | 0.67x (target unreachable here) |",
+		"CRC-32C, 0.20 s per GiB here",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("section 3 lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestCheckCPUPerByte checks that the check's cost comes out per byte, at
+// a rate CRC-32C can have (between 100 MB/s and 100 GB/s).
+func TestCheckCPUPerByte(t *testing.T) {
+	s, err := checkCPUPerByte(64 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s <= 0 || 1/s < 1e8 || 1/s > 1e11 {
+		t.Fatalf("CRC-32C costs %g s per byte (%.3g GB/s)", s, 1/s/1e9)
+	}
+	t.Logf("CRC-32C: %.3g GB/s of one core, %.3f s per GiB", 1/s/1e9, s*(1<<30))
+}

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +69,10 @@ type Throughput struct {
 	// PeakRSS[comp][engine] is VmHWM of the process that streamed every
 	// file of that archive (the largest last).
 	PeakRSS map[string]map[string]int64
+	// CheckCPU is the processor seconds per body byte that the bench's own
+	// check of a GET (the CRC-32C in get) costs here: it is part of the
+	// harness's figures, but no client needs it.
+	CheckCPU float64
 }
 
 // stream returns the stream of the given archive and size, nil if none.
@@ -76,6 +83,80 @@ func (t *Throughput) stream(comp string, size int64) *Stream {
 		}
 	}
 	return nil
+}
+
+// decodeFloor names, per engine, the run whose processor time is the least
+// a function with that engine must spend on a file: `unsquashfs -cat` for
+// the native engine (the best decoder here, which also reads the archive
+// and writes the output, as any design must), `s3archivefs cat --engine
+// go` for the Go decoders (it only reads, decodes and writes).
+var decodeFloor = map[string]string{"native": "unsquashfs", "go": "cat go"}
+
+// floorBound is the best ratio to `unsquashfs -cat` that any function
+// design with the engine could reach for st on these cores. When the cores
+// are the limit, the function's wall time is at least its processor time
+// and the harness's together over the cores; its own is at least the
+// decode floor, the harness's at least what it spent forwarding the stored
+// archive's file of the same size (nothing decoded; the lower of the
+// engines' runs). ok is false when the run lacks one of these figures
+// (no stored archive).
+func (t *Throughput) floorBound(st *Stream, engine string, cores int) (bound float64, ok bool) {
+	s := t.stream(stored, st.Size)
+	if s == nil || cores <= 0 {
+		return 0, false
+	}
+	var harness Samples // the medians of the engines that have runs
+	for _, e := range Engines {
+		if h := s.CPU["harness "+e]; len(h) > 0 {
+			harness = append(harness, h.Median())
+		}
+	}
+	decode := st.CPU[decodeFloor[engine]]
+	if len(harness) == 0 || len(decode) == 0 || len(st.Unsquashfs) == 0 {
+		return 0, false
+	}
+	forward := max(0, harness.Min()-t.CheckCPU*float64(st.Size))
+	return float64(cores) * st.Unsquashfs.Median() / (decode.Median() + forward), true
+}
+
+// checkCPUPerByte measures what get's check of a body costs: the
+// processor time of this thread checksumming n bytes as get does (256 KiB
+// reads), the least of three rounds, per byte.
+func checkCPUPerByte(n int64) (float64, error) {
+	runtime.LockOSThread() // RUSAGE_THREAD counts this thread only
+	defer runtime.UnlockOSThread()
+	buf := make([]byte, 256<<10)
+	for i := range buf {
+		buf[i] = byte(i * 7)
+	}
+	rounds := n / int64(len(buf))
+	best := math.Inf(1)
+	crc := uint32(0)
+	for range 3 {
+		t0, err := threadCPU()
+		if err != nil {
+			return 0, err
+		}
+		for range rounds {
+			crc = crc32.Update(crc, castagnoli, buf)
+		}
+		t1, err := threadCPU()
+		if err != nil {
+			return 0, err
+		}
+		best = min(best, t1-t0)
+	}
+	return best / float64(rounds*int64(len(buf))), nil
+}
+
+// threadCPU is the processor seconds (user + system) the calling thread
+// has used.
+func threadCPU() (float64, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_THREAD, &ru); err != nil {
+		return 0, err
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds(), nil
 }
 
 // measureThroughput streams the two largest files of each archive through
@@ -128,6 +209,11 @@ func measureThroughput(ctx context.Context, e *Env, reps int) (*Throughput, erro
 			out.PeakRSS[comp][engine] = rss
 		}
 		os.RemoveAll(cache)
+	}
+	e.Log("timing the bench's own check of a body (CRC-32C)")
+	var err error
+	if out.CheckCPU, err = checkCPUPerByte(256 << 20); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
