@@ -23,8 +23,7 @@ func TestStreamingReport(t *testing.T) {
 		Func: map[string]Samples{"go": {0.5}, "native": {0.4}}, CPU: map[string]Samples{}}
 	r := &Report{Sizes: Sizes{Files: []int64{1 << 20, 10 << 20, mib, gib}}, Machine: Machine{CPUs: 2},
 		Throughput: &Throughput{Streams: []*Stream{zstd100, zstd1g, stored1g}}}
-	var out strings.Builder
-	r.throughputSection(func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
+	out := section3(r)
 	for _, want := range []string{
 		// unsquashfs 1.0 s over the stored archive's fastest function run, 0.4 s
 		"| 1GiB | zstd | 1.00x | 1.00x | 0.50x | 0.50x | 2.50x |",
@@ -33,8 +32,8 @@ func TestStreamingReport(t *testing.T) {
 		// 1.5 s of unsquashfs over 2 + 1 s of function and harness
 		"| 1GiB | zstd | 1.50 | 2.00 | 1.50 | 2.00 + 1.00 | 0.00 + 0.00 | 0.75x | 1.00x | 0.50x |",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("section 3 lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("section 3 lacks %q:\n%s", want, out)
 		}
 	}
 }
@@ -61,11 +60,10 @@ func TestFloorBound(t *testing.T) {
 		CPU: map[string]Samples{"harness native": {0.05}}}
 	r := &Report{Sizes: Sizes{Files: []int64{1 << 20, 10 << 20, mib, gib}}, Machine: Machine{CPUs: 2},
 		Throughput: &Throughput{Streams: []*Stream{zstd100, zstd1g, xz1g, stored100, stored1g}}}
-	var out strings.Builder
-	r.throughputSection(func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
-	_, floor, found := strings.Cut(out.String(), "| file | archive | floor bound function go | floor bound function native |")
+	out := section3(r)
+	_, floor, found := strings.Cut(out, "| file | archive | floor bound function go | floor bound function native |")
 	if !found {
-		t.Fatalf("section 3 has no floor bound table:\n%s", out.String())
+		t.Fatalf("section 3 has no floor bound table:\n%s", out)
 	}
 	for _, want := range []string{
 		// 2 × 0.5 s over 2.5 s (cat go) + 0.5 s, and over 1.0 s (unsquashfs) + 0.5 s
@@ -102,10 +100,9 @@ func TestFloorBoundWithoutStored(t *testing.T) {
 		Func: map[string]Samples{"go": {1.0}, "native": {0.625}}}
 	r := &Report{Sizes: Sizes{Files: []int64{1 << 20, 10 << 20, 100 << 20, gib}}, Machine: Machine{CPUs: 2},
 		Throughput: &Throughput{Streams: []*Stream{zstd1g}}}
-	var out strings.Builder
-	r.throughputSection(func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
-	if want := "| 1GiB | zstd | — | — |"; !strings.Contains(out.String(), want) {
-		t.Errorf("section 3 lacks %q:\n%s", want, out.String())
+	out := section3(r)
+	if want := "| 1GiB | zstd | — | — |"; !strings.Contains(out, want) {
+		t.Errorf("section 3 lacks %q:\n%s", want, out)
 	}
 	head := r.Headline()
 	if want := "the function 0.50x (go), 0.80x (native)."; !strings.Contains(head, want) {
@@ -128,15 +125,14 @@ func TestFloorBoundLessCheck(t *testing.T) {
 		CPU: map[string]Samples{"harness go": {0.8}, "harness native": {0.7}}}
 	r := &Report{Sizes: Sizes{Files: []int64{1 << 20, 10 << 20, 100 << 20, gib}}, Machine: Machine{CPUs: 2},
 		Throughput: &Throughput{Streams: []*Stream{zstd1g, stored1g}, CheckCPU: 0.2 / gib}}
-	var out strings.Builder
-	r.throughputSection(func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
+	out := section3(r)
 	for _, want := range []string{
 		// 2 × 0.5 s over 2.5 s + (0.7 − 0.2) s, and over 1.0 s + (0.7 − 0.2) s
 		"| 1GiB | zstd | 0.33x (target unreachable here) | 0.67x (target unreachable here) |",
 		"CRC-32C, 0.20 s per GiB here",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("section 3 lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("section 3 lacks %q:\n%s", want, out)
 		}
 	}
 }
@@ -152,4 +148,11 @@ func TestCheckCPUPerByte(t *testing.T) {
 		t.Fatalf("CRC-32C costs %g s per byte (%.3g GB/s)", s, 1/s/1e9)
 	}
 	t.Logf("CRC-32C: %.3g GB/s of one core, %.3f s per GiB", 1/s/1e9, s*(1<<30))
+}
+
+// section3 renders the streaming section of r.
+func section3(r *Report) string {
+	var b strings.Builder
+	r.throughputSection(func(f string, a ...any) { fmt.Fprintf(&b, f+"\n", a...) })
+	return b.String()
 }
