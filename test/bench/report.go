@@ -383,7 +383,7 @@ func fmtFloor(bound float64, ok bool) string {
 	switch {
 	case !ok:
 		return "—"
-	case bound < funcTarget:
+	case outOfReach(bound):
 		return ratio(bound, 1) + " (" + unreachable + ")"
 	}
 	return ratio(bound, 1)
@@ -391,6 +391,10 @@ func fmtFloor(bound float64, ok bool) string {
 
 // unreachable marks a floor bound below the function's target.
 const unreachable = "target unreachable here"
+
+// outOfReach says whether a floor bound leaves the function's target out of
+// reach, judged as printed (two decimals), as a ratio against the target is.
+func outOfReach(bound float64) bool { return math.Round(bound*100)/100 < funcTarget }
 
 func (r *Report) listingSection(p func(string, ...any)) {
 	l := r.Listing
@@ -493,7 +497,7 @@ func (r *Report) Headline() string {
 				return fmt.Sprintf("%s (%s)", ratio(u, st.Func[e].Median()), e)
 			}
 			reach := ""
-			if bound < funcTarget {
+			if outOfReach(bound) {
 				reach = ", " + unreachable
 			}
 			return fmt.Sprintf("%s (%s; floor bound %s%s)", ratio(u, st.Func[e].Median()), e, ratio(bound, 1), reach)

@@ -91,6 +91,22 @@ func TestFloorBound(t *testing.T) {
 	}
 }
 
+// TestFmtFloor checks that a floor bound is judged against the target as
+// printed: one that prints as the target does not leave it out of reach.
+func TestFmtFloor(t *testing.T) {
+	for _, c := range []struct {
+		bound float64
+		want  string
+	}{{0.7497, "0.75x"}, {0.7449, "0.74x (target unreachable here)"}, {0.8, "0.80x"}} {
+		if got := fmtFloor(c.bound, true); got != c.want {
+			t.Errorf("fmtFloor(%g) = %q, want %q", c.bound, got, c.want)
+		}
+	}
+	if got := fmtFloor(0, false); got != "—" {
+		t.Errorf("fmtFloor without figures = %q, want —", got)
+	}
+}
+
 // TestFloorBoundWithoutStored checks that a run without the stored archive
 // leaves the floor bounds out instead of dividing by a missing figure.
 func TestFloorBoundWithoutStored(t *testing.T) {
