@@ -57,10 +57,10 @@ type Env struct {
 
 // Keys of the archives in archiveBucket, and the virtual prefixes they
 // are mapped at.
-const (
-	filesPrefix = "files"
-	hugePrefix  = "huge"
-)
+const filesPrefix = "files"
+
+// hugePrefix is where the n-file archive is mapped.
+func hugePrefix(n int) string { return fmt.Sprintf("huge-%d", n) }
 
 func bigPrefix(comp string) string  { return "big-" + comp }
 func archiveKey(path string) string { return "archives/" + filepath.Base(path) }
@@ -85,7 +85,11 @@ func setupS3(ctx context.Context, e *Env, cache string) error {
 			return err
 		}
 	}
-	uploads := map[string]string{archiveKey(e.W.FilesSqf): e.W.FilesSqf, archiveKey(e.W.HugeSqf): e.W.HugeSqf}
+	uploads := map[string]string{archiveKey(e.W.FilesSqf): e.W.FilesSqf}
+	for _, n := range e.W.Sizes.HugeFiles {
+		uploads[archiveKey(e.W.HugeSqf[n])] = e.W.HugeSqf[n]
+		uploads[rawKey(hugeRawName(n))] = filepath.Join(e.W.HugeSrc, HugeSource(middleHugeFile(n)))
+	}
 	for _, p := range e.W.BigSqf {
 		uploads[archiveKey(p)] = p
 	}
@@ -93,7 +97,6 @@ func setupS3(ctx context.Context, e *Env, cache string) error {
 		uploads[rawKey(FileName(s))] = filepath.Join(e.W.BigDir, FileName(s))
 	}
 	uploads[rawKey(smallRawName(e.W.Sizes))] = filepath.Join(e.W.FilesDir, SmallFilePath(middleSmallFile(e.W.Sizes)))
-	uploads[rawKey(hugeRawName(e.W.Sizes))] = filepath.Join(e.W.HugeSrc, HugeSource(middleHugeFile(e.W.Sizes)))
 	for key, path := range uploads {
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -115,12 +118,12 @@ func setupS3(ctx context.Context, e *Env, cache string) error {
 // quick and full runs share the S3 data directory and have different ones.
 func smallRawName(sz Sizes) string { return fmt.Sprintf("small-of-%d.txt", sz.SmallFiles) }
 
-// hugeRawName names the plain copy of the millions-of-files archive's file
-// the GETs read.
-func hugeRawName(sz Sizes) string { return fmt.Sprintf("huge-of-%d.txt", sz.HugeFiles) }
+// hugeRawName names the plain copy of the n-file archive's file the GETs
+// read.
+func hugeRawName(n int) string { return fmt.Sprintf("huge-of-%d.txt", n) }
 
-// middleHugeFile is the file of the millions-of-files archive the GETs read.
-func middleHugeFile(sz Sizes) int { return sz.HugeFiles/2 + 17 }
+// middleHugeFile is the file of the n-file archive the GETs read.
+func middleHugeFile(n int) int { return n/2 + 17 }
 
 // middleSmallFile is the small file the GETs read: in the middle of the
 // archive, far from its first and last metadata blocks.
@@ -133,7 +136,9 @@ func (e *Env) vmapVars() []string {
 	for i, c := range variants {
 		vars = append(vars, fmt.Sprintf("S3ARCHIVEFS_PREFIX_VMAP%d=%s|s3://%s/%s", i+2, bigPrefix(c), archiveBucket, archiveKey(e.W.BigSqf[c])))
 	}
-	vars = append(vars, fmt.Sprintf("S3ARCHIVEFS_PREFIX_VMAP%d=%s|s3://%s/%s", len(variants)+2, hugePrefix, archiveBucket, archiveKey(e.W.HugeSqf)))
+	for _, n := range e.W.Sizes.HugeFiles {
+		vars = append(vars, fmt.Sprintf("S3ARCHIVEFS_PREFIX_VMAP%d=%s|s3://%s/%s", len(vars)+1, hugePrefix(n), archiveBucket, archiveKey(e.W.HugeSqf[n])))
+	}
 	return vars
 }
 

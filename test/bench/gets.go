@@ -37,15 +37,19 @@ func getCases(w *Workloads) ([]GetCase, error) {
 	mid := SmallFilePath(middleSmallFile(w.Sizes))
 	medium, huge := w.Sizes.Files[1], w.Sizes.Files[3]
 	zstd := w.BigSqf["zstd"]
-	hugeMid := HugeFilePath(middleHugeFile(w.Sizes))
-	hugeSrc := filepath.Join(w.HugeSrc, HugeSource(middleHugeFile(w.Sizes)))
 	cs := []GetCase{
 		{Name: fmt.Sprintf("small file (1 of %d)", w.Sizes.SmallFiles), Key: filesPrefix + "/" + mid,
 			Archive: w.FilesSqf, Path: mid, Source: filepath.Join(w.FilesDir, mid), Span: Span{0, -1},
 			RawKey: rawKey(smallRawName(w.Sizes)), RawSpan: Span{0, -1}, RawSrc: filepath.Join(w.FilesDir, mid), Shared: true},
-		{Name: fmt.Sprintf("small file (1 of %d)", w.Sizes.HugeFiles), Key: hugePrefix + "/" + hugeMid,
-			Archive: w.HugeSqf, Path: hugeMid, Source: hugeSrc, Span: Span{0, -1},
-			RawKey: rawKey(hugeRawName(w.Sizes)), RawSpan: Span{0, -1}, RawSrc: hugeSrc, Shared: true},
+	}
+	for _, n := range w.Sizes.HugeFiles {
+		path := HugeFilePath(middleHugeFile(n))
+		src := filepath.Join(w.HugeSrc, HugeSource(middleHugeFile(n)))
+		cs = append(cs, GetCase{Name: fmt.Sprintf("small file (1 of %d)", n), Key: hugePrefix(n) + "/" + path,
+			Archive: w.HugeSqf[n], Path: path, Source: src, Span: Span{0, -1},
+			RawKey: rawKey(hugeRawName(n)), RawSpan: Span{0, -1}, RawSrc: src, Shared: true})
+	}
+	cs = append(cs, []GetCase{
 		{Name: humanSize(medium) + " file", Key: bigPrefix("zstd") + "/" + FileName(medium),
 			Archive: zstd, Path: FileName(medium), Source: filepath.Join(w.BigDir, FileName(medium)), Span: Span{0, -1},
 			RawKey: rawKey(FileName(medium)), RawSpan: Span{0, -1}, RawSrc: filepath.Join(w.BigDir, FileName(medium))},
@@ -54,7 +58,7 @@ func getCases(w *Workloads) ([]GetCase, error) {
 			// Not block-aligned, as a client's range rarely is.
 			Span:   Span{huge/2 + 100_000, 1 << 20},
 			RawKey: rawKey(FileName(medium)), RawSpan: Span{0, 1 << 20}, RawSrc: filepath.Join(w.BigDir, FileName(medium))},
-	}
+	}...)
 	for i := range cs {
 		var err error
 		if cs[i].truth, err = truthOf(cs[i].Source, cs[i].Span); err != nil {

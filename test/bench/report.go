@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,9 +112,9 @@ func (r *Report) Markdown() string {
 		r.Sizes.SmallFiles)
 	p("directory) in one archive; files of %s of log lines (timestamps, levels, words, hex ids: they compress",
 		joinSizes(r.Sizes.Files))
-	p("about like real logs) in one archive per compressor (%s), all packed by mksquashfs; and %d files (1,000 per", strings.Join(Compressors, ", "), r.Sizes.HugeFiles)
-	p("directory) packed by gensquashfs from a pack file whose entries point at %d distinct small files: its data is", hugeSources)
-	p("small, but every inode and directory entry is its own, so its metadata is as large as the real thing. All")
+	p("about like real logs) in one archive per compressor (%s), all packed by mksquashfs; and archives of %s files (1,000 per", strings.Join(Compressors, ", "), joinCounts(r.Sizes.HugeFiles))
+	p("directory) packed by gensquashfs from pack files whose entries point at %d distinct small files: their data is", hugeSources)
+	p("small, but every inode and directory entry is its own, so their metadata is as large as the real thing. All")
 	p("archives: zstd unless named, 1 MiB blocks.")
 	p("The function is the real `bootstrap` binary run by the local Object Lambda endpoint (`test/olaplocal`), reading")
 	p("the archives from versitygw behind `test/s3test`'s counting proxy.")
@@ -138,6 +139,18 @@ func joinSizes(s []int64) string {
 		parts = append(parts, humanSize(n))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// joinCounts writes file counts as a list: "2000000 and 10000000".
+func joinCounts(ns []int) string {
+	var parts []string
+	for _, n := range ns {
+		parts = append(parts, strconv.Itoa(n))
+	}
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 func (r *Report) trafficSection(p func(string, ...any)) {

@@ -26,15 +26,15 @@ const blockSize = 1 << 20
 // small numbers.
 type Sizes struct {
 	SmallFiles int     // files in the many-files archive
-	HugeFiles  int     // files in the millions-of-files archive (gensquashfs from a pack file)
+	HugeFiles  []int   // files in each millions-of-files archive (gensquashfs from a pack file), ascending
 	Files      []int64 // the single-file workloads, ascending: 1 MiB, 10 MiB, 100 MiB, 1 GiB
 }
 
 // FullSizes and QuickSizes are the two runs `make bench` and
 // `make bench-quick` make.
 var (
-	FullSizes  = Sizes{SmallFiles: 200_000, HugeFiles: 2_000_000, Files: []int64{1 << 20, 10 << 20, 100 << 20, 1 << 30}}
-	QuickSizes = Sizes{SmallFiles: 2_000, HugeFiles: 20_000, Files: []int64{256 << 10, 1 << 20, 4 << 20, 8 << 20}}
+	FullSizes  = Sizes{SmallFiles: 200_000, HugeFiles: []int{2_000_000, 10_000_000}, Files: []int64{1 << 20, 10 << 20, 100 << 20, 1 << 30}}
+	QuickSizes = Sizes{SmallFiles: 2_000, HugeFiles: []int{20_000, 100_000}, Files: []int64{256 << 10, 1 << 20, 4 << 20, 8 << 20}}
 )
 
 // Compressors the archives are packed with.
@@ -45,8 +45,8 @@ type Workloads struct {
 	Sizes    Sizes
 	FilesDir string            // the many-files tree
 	FilesSqf string            // its archive (zstd)
-	HugeSrc  string            // the distinct files the millions-of-files archive is made of
-	HugeSqf  string            // that archive (zstd, gensquashfs)
+	HugeSrc  string            // the distinct files the millions-of-files archives are made of
+	HugeSqf  map[int]string    // files → that archive (zstd, gensquashfs)
 	BigDir   string            // the single files
 	BigSqf   map[string]string // compressor (or stored) → archive of BigDir
 }
@@ -57,12 +57,12 @@ func FileName(size int64) string { return humanSize(size) + ".log" }
 // SmallFilePath is the path, inside the many-files archive, of file i.
 func SmallFilePath(i int) string { return fmt.Sprintf("d%03d/f%06d.txt", i/1000, i) }
 
-// hugeSources is how many distinct files the millions-of-files archive's
+// hugeSources is how many distinct files the millions-of-files archives'
 // entries point at: its data is small, its metadata as large as the real
 // thing (every inode and directory entry is its own).
 const hugeSources = 400
 
-// HugeFilePath is the path, inside the millions-of-files archive, of file
+// HugeFilePath is the path, inside a millions-of-files archive, of file
 // i (1,000 per directory), and HugeSource the file of HugeSrc it holds.
 func HugeFilePath(i int) string { return fmt.Sprintf("d%04d/f%07d.txt", i/1000, i) }
 func HugeSource(i int) string   { return fmt.Sprintf("s%03d.txt", i%hugeSources) }
@@ -74,7 +74,7 @@ func smallFileSize(i int) int { return 100 + (i*7919)%2000 }
 // Prepare generates the trees and packs the archives that are not in the
 // cache yet.
 func Prepare(ctx context.Context, cache string, sz Sizes, log func(string, ...any)) (*Workloads, error) {
-	w := &Workloads{Sizes: sz, BigSqf: map[string]string{}}
+	w := &Workloads{Sizes: sz, BigSqf: map[string]string{}, HugeSqf: map[int]string{}}
 	var err error
 	w.FilesDir, err = cachedDir(filepath.Join(cache, "trees", fmt.Sprintf("files-%d-%s", sz.SmallFiles, genVersion)), func(dir string) error {
 		log("generating %d small files", sz.SmallFiles)
@@ -113,8 +113,10 @@ func Prepare(ctx context.Context, cache string, sz Sizes, log func(string, ...an
 	if err != nil {
 		return nil, err
 	}
-	if w.HugeSqf, err = packHuge(ctx, cache, w.HugeSrc, sz.HugeFiles, log); err != nil {
-		return nil, err
+	for _, n := range sz.HugeFiles {
+		if w.HugeSqf[n], err = packHuge(ctx, cache, w.HugeSrc, n, log); err != nil {
+			return nil, err
+		}
 	}
 	for _, c := range streamVariants() {
 		if w.BigSqf[c], err = pack(ctx, cache, w.BigDir, c, log); err != nil {
