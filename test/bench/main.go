@@ -97,8 +97,6 @@ func run(quick, getsOnly bool, out, chart string, reps, sreps int, layerZip stri
 	if _, err := os.Stat("function/cmd/bootstrap"); err != nil {
 		return fmt.Errorf("run from the repository root: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
 	began := time.Now()
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "bench %6.1fs  %s\n", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
@@ -110,10 +108,15 @@ func run(quick, getsOnly bool, out, chart string, reps, sreps int, layerZip stri
 		return err
 	}
 	cache := filepath.Join(fc, "bench")
-	w, err := Prepare(ctx, cache, sizes, logf)
+	// Generating the workloads is done once into the fixture cache, and
+	// the first time takes long (the 10,000,000-file pack alone about 20
+	// minutes): the limit bounds the measurements only.
+	w, err := Prepare(context.Background(), cache, sizes, logf)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
 	work, err := os.MkdirTemp("", "s3archivefs-bench-")
 	if err != nil {
 		return err
