@@ -176,8 +176,10 @@ func (r *Report) trafficSection(p func(string, ...any)) {
 	}
 	p("")
 	p("*Sequential round trips*: the longest chain of S3 requests each of which started after the previous one")
-	p("ended, the most of any run (requests in parallel count once; target for a small file: at most 3). Bytes and")
-	p("requests include the background fetches a GET started, counted until S3 is idle again.")
+	p("ended, the most of any run (requests in parallel count once; target for a small file: at most 3 in archives of")
+	p("up to 2,000,000 files; past that, where the metadata region outgrows the prefetch, only time to first byte")
+	p("against the reference, in section 2). Bytes and requests include the background fetches a GET started,")
+	p("counted until S3 is idle again.")
 	p("")
 }
 
