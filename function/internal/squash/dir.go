@@ -9,6 +9,10 @@ import (
 // maxHops bounds the symbolic links followed while resolving one path.
 const maxHops = 40
 
+// minHeader is the fewest bytes a directory header and its first entry
+// take: 12, then 8 and a name of at least 1 byte.
+const minHeader = 12 + 8 + 1
+
 // dirent is one entry of a directory listing.
 type dirent struct {
 	name string

@@ -95,6 +95,22 @@ func compareWithSource(t *testing.T, got, want fs.FS) {
 	}
 }
 
+// TestWideDirectory: a directory of 10,000 files written by gensquashfs,
+// whose index has more entries than its listing has metadata blocks.
+// Every name is looked up through the index and every file compared.
+func TestWideDirectory(t *testing.T) {
+	archive, src := fixture.Build(t, fixture.WideDir)
+	a, _ := openArchive(t, archive, squash.Options{})
+	entries, err := fs.ReadDir(a.FS(), "wide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 10_000 {
+		t.Fatalf("ReadDir: %d entries, want 10000", len(entries))
+	}
+	compareWithSource(t, a.FS(), os.DirFS(src))
+}
+
 func TestFSRejectsInvalidNames(t *testing.T) {
 	archive, _ := fixture.Build(t, fixture.Small)
 	a, _ := openArchive(t, archive, squash.Options{})
