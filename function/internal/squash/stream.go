@@ -26,7 +26,7 @@ const (
 type piece struct {
 	done chan struct{}
 	data []byte  // the bytes to deliver
-	buf  *[]byte // the pooled buffer data lies in, nil if not pooled
+	buf  *[]byte // the stream's block buffer data lies in, nil if none
 	run  *run    // the run data lies in (a block stored uncompressed), nil if none
 	err  error
 }
@@ -37,14 +37,45 @@ type piece struct {
 type run struct {
 	start int64 // archive offset of src[0]
 	src   []byte
+	buf   *[]byte // the stream's buffer src lies in
 	refs  atomic.Int32
+}
+
+// bufList is a stream's own buffers of one kind, reused for its life and
+// gone with it. The window bounds how many are out at once, so a stream
+// allocates a few and then nothing: a sync.Pool dropped its idle buffers
+// at every collection, the stream made them again, and that churn drove
+// the collections and the heap's peaks (the function's peak memory grew
+// with the number of 1 GiB GETs it served).
+type bufList struct {
+	size int // bytes of a new buffer
+	mu   sync.Mutex
+	free []*[]byte
+}
+
+func (l *bufList) get() *[]byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.free); n > 0 {
+		b := l.free[n-1]
+		l.free = l.free[:n-1]
+		return b
+	}
+	b := make([]byte, l.size)
+	return &b
+}
+
+func (l *bufList) put(b *[]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.free = append(l.free, b)
 }
 
 // stream delivers [off, end) of a file in order while it reads and
 // decodes ahead: a producer goroutine fetches runs of blocks, workers (at
 // most Options.Decoders at once, GOMAXPROCS by default) decode them into
-// pooled block buffers (blocks stored uncompressed are delivered from the
-// run itself), and the queue of pieces in file order, bounded by the
+// the stream's block buffers (blocks stored uncompressed are delivered
+// from the run itself), and the queue of pieces in file order, bounded by the
 // window, bounds memory: window blocks, plus the runs their pieces lie in
 // and the runs being decoded (consecutive pieces share runs of at most
 // maxRunBlocks blocks), whatever the archive claims. Close stops the
@@ -58,7 +89,8 @@ type stream struct {
 	wg    sync.WaitGroup // the producer and the workers
 	fail  atomic.Bool    // a worker failed: stop producing
 
-	runs sync.Pool // of *[]byte, compressed run buffers
+	runs   bufList // compressed runs
+	blocks bufList // decoded blocks
 
 	cur  *piece
 	rest []byte
@@ -70,10 +102,13 @@ func newStream(f *File, off, end int64) *stream {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	bs := int(f.a.info.BlockSize)
 	s := &stream{
-		f:     f,
-		queue: make(chan *piece, max(minWindow, 2*workers)),
-		stop:  make(chan struct{}),
+		f:      f,
+		queue:  make(chan *piece, max(minWindow, 2*workers)),
+		stop:   make(chan struct{}),
+		runs:   bufList{size: maxRunBlocks * bs},
+		blocks: bufList{size: bs},
 	}
 	s.wg.Add(1)
 	go s.produce(off, end, workers)
@@ -128,13 +163,13 @@ func (s *stream) produce(off, end int64, workers int) {
 		b := blocks[i]
 		if b.sparse() {
 			lo, hi := span(i)
-			bp := a.bufs.Get().(*[]byte)
+			bp := s.blocks.get()
 			data := (*bp)[lo:hi]
 			clear(data)
 			p := &piece{done: make(chan struct{}), data: data, buf: bp}
 			close(p.done)
 			if !s.push(p) {
-				a.bufs.Put(bp)
+				s.blocks.put(bp)
 				return
 			}
 			i++
@@ -190,20 +225,20 @@ func (s *stream) produce(off, end int64, workers int) {
 // or queues the error and returns nil.
 func (s *stream) fetch(start, end int64) *run {
 	n := int(end - start)
-	var src []byte
-	if v, ok := s.runs.Get().(*[]byte); ok && cap(*v) >= n {
-		src = (*v)[:n]
-	} else {
-		src = make([]byte, n, max(n, maxRunBlocks*int(s.f.a.info.BlockSize)))
+	buf := s.runs.get()
+	if cap(*buf) < n { // maxRun allows a run past maxRunBlocks blocks
+		*buf = make([]byte, n)
 	}
+	src := (*buf)[:n]
 	if err := s.f.a.readAt(src, start); err != nil {
+		s.runs.put(buf)
 		s.pushErr(fmt.Errorf("squash: data blocks at %d: %w", start, err))
 		return nil
 	}
-	return &run{start: start, src: src}
+	return &run{start: start, src: src, buf: buf}
 }
 
-// decode decompresses block n (stored as blk, inside r) into a pooled
+// decode decompresses block n (stored as blk, inside r) into a block
 // buffer and completes p with the bytes [lo, hi) of it. A block stored
 // uncompressed is delivered from r itself, without a copy: p then holds
 // r until it is released.
@@ -223,13 +258,13 @@ func (s *stream) decode(p *piece, r *run, blk dataBlock, n, lo, hi int64) {
 		return
 	}
 	defer s.unref(r)
-	bp := a.bufs.Get().(*[]byte)
+	bp := s.blocks.get()
 	got, err := a.decode((*bp)[:want:want], r.src[off:off+blk.size], blk)
 	if err == nil && got != want {
 		err = corruptf("block %d of %q: %d bytes, want %d", n, f.entry.Name, got, want)
 	}
 	if err != nil {
-		a.bufs.Put(bp)
+		s.blocks.put(bp)
 		p.err = err
 		s.fail.Store(true)
 		return
@@ -240,15 +275,14 @@ func (s *stream) decode(p *piece, r *run, blk dataBlock, n, lo, hi int64) {
 // unref drops one hold on r; the last returns its buffer to the pool.
 func (s *stream) unref(r *run) {
 	if r.refs.Add(-1) == 0 {
-		src := r.src
-		s.runs.Put(&src)
+		s.runs.put(r.buf)
 	}
 }
 
 // free returns what p's data lies in.
 func (s *stream) free(p *piece) {
 	if p.buf != nil {
-		s.f.a.bufs.Put(p.buf)
+		s.blocks.put(p.buf)
 	}
 	if p.run != nil {
 		s.unref(p.run)

@@ -283,3 +283,55 @@ func TestStreamDecoders(t *testing.T) {
 		}
 	}
 }
+
+// longRecipe is a text file of 200 blocks.
+var longRecipe = fixture.Recipe{
+	Tree:       fixture.Tree{Name: "stream-long", Seed: 4, Nodes: []fixture.Node{{Path: "long.txt", Size: 200 << 17, Text: true}}},
+	Tool:       fixture.Mksquashfs,
+	Compressor: "zstd",
+	BlockSize:  128 << 10,
+}
+
+// TestStreamReusesBuffers: a stream makes its block and run buffers once
+// and reuses them, whatever collections run meanwhile (a sync.Pool drops
+// idle buffers at each one, and the stream made them again): streaming 25
+// MiB with a collection every 2 blocks allocates a few MiB, not the file.
+func TestStreamReusesBuffers(t *testing.T) {
+	archive, src := fixture.Build(t, longRecipe)
+	want, err := os.ReadFile(filepath.Join(src, "long.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := openArchive(t, archive, squash.Options{Engine: codec.Go, Decoders: 2})
+	f, err := a.Open("long.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 0, len(want))
+	buf := make([]byte, 128<<10)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r := f.Reader(0, f.Size())
+	for i := 0; ; i++ {
+		n, err := io.ReadFull(r, buf)
+		got = append(got, buf[:n]...)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 {
+			runtime.GC()
+		}
+	}
+	runtime.ReadMemStats(&after)
+	r.Close()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%d bytes differing from the file's %d", len(got), len(want))
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("streaming %d MiB allocated %d MiB; the stream's buffers are bounded by its window", len(want)>>20, alloc>>20)
+	}
+}
