@@ -94,7 +94,7 @@ tf-check: ## offline terraform fmt, validate, plan, tflint, tfsec and docs check
 	bash test/terraform/check.sh
 
 .PHONY: bench
-bench: ## full benchmarks; regenerates docs/benchmarks.md and its chart (12 min first, 4 min cached)
+bench: ## full benchmarks; regenerates docs/benchmarks.md and its chart (11 min cached; the first run also builds the workloads, about 40 min)
 	go run ./test/bench -out docs/benchmarks.md -chart docs/benchmarks-s3-bytes.svg $(BENCH_ARGS)
 
 .PHONY: bench-quick
