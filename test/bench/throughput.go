@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"hash/crc32"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,33 +119,35 @@ func (t *Throughput) floorBound(st *Stream, engine string, cores int) (bound flo
 }
 
 // checkCPUPerByte measures what get's check of a body costs: the
-// processor time of this thread checksumming n bytes as get does (256 KiB
-// reads), the least of three rounds, per byte.
-func checkCPUPerByte(n int64) (float64, error) {
+// processor time of this thread checksumming as get does (256 KiB reads)
+// until it has used at least minCPU, per byte. The thread's clock moves in
+// ticks of a few milliseconds, so a short measurement would read 0.
+func checkCPUPerByte(minCPU time.Duration) (float64, error) {
 	runtime.LockOSThread() // RUSAGE_THREAD counts this thread only
 	defer runtime.UnlockOSThread()
 	buf := make([]byte, 256<<10)
 	for i := range buf {
 		buf[i] = byte(i * 7)
 	}
-	rounds := n / int64(len(buf))
-	best := math.Inf(1)
+	t0, err := threadCPU()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
 	crc := uint32(0)
-	for range 3 {
-		t0, err := threadCPU()
-		if err != nil {
-			return 0, err
-		}
-		for range rounds {
+	for {
+		for range 256 { // 64 MiB
 			crc = crc32.Update(crc, castagnoli, buf)
 		}
+		n += 256 * int64(len(buf))
 		t1, err := threadCPU()
 		if err != nil {
 			return 0, err
 		}
-		best = min(best, t1-t0)
+		if used := t1 - t0; used >= minCPU.Seconds() {
+			return used / float64(n), nil
+		}
 	}
-	return best / float64(rounds*int64(len(buf))), nil
 }
 
 // threadCPU is the processor seconds (user + system) the calling thread
@@ -212,7 +213,7 @@ func measureThroughput(ctx context.Context, e *Env, reps int) (*Throughput, erro
 	}
 	e.Log("timing the bench's own check of a body (CRC-32C)")
 	var err error
-	if out.CheckCPU, err = checkCPUPerByte(256 << 20); err != nil {
+	if out.CheckCPU, err = checkCPUPerByte(200 * time.Millisecond); err != nil {
 		return nil, err
 	}
 	return out, nil
