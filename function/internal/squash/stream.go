@@ -224,12 +224,10 @@ func (s *stream) produce(off, end int64, workers int) {
 // fetch reads the compressed bytes [start, end) of the archive into a run,
 // or queues the error and returns nil.
 func (s *stream) fetch(start, end int64) *run {
-	n := int(end - start)
+	// A run is at most maxRunBlocks blocks, each at most the block size
+	// (checkBlock refuses more): it fits the stream's run buffers.
 	buf := s.runs.get()
-	if cap(*buf) < n { // maxRun allows a run past maxRunBlocks blocks
-		*buf = make([]byte, n)
-	}
-	src := (*buf)[:n]
+	src := (*buf)[:end-start]
 	if err := s.f.a.readAt(src, start); err != nil {
 		s.runs.put(buf)
 		s.pushErr(fmt.Errorf("squash: data blocks at %d: %w", start, err))
