@@ -134,6 +134,18 @@ func TestStreamEarlyClose(t *testing.T) {
 	}
 }
 
+// buildLongText builds r's archive and returns it with the bytes of its
+// long.txt, read from the source tree.
+func buildLongText(t *testing.T, r fixture.Recipe) (archive string, want []byte) {
+	t.Helper()
+	archive, src := fixture.Build(t, r)
+	want, err := os.ReadFile(filepath.Join(src, "long.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return archive, want
+}
+
 // streamRecipe is a text file of 23 compressed blocks and a tail.
 var streamRecipe = fixture.Recipe{
 	Tree:       fixture.Tree{Name: "stream", Seed: 3, Nodes: []fixture.Node{{Path: "long.txt", Size: 23<<17 + 999, Text: true}}},
@@ -146,11 +158,7 @@ var streamRecipe = fixture.Recipe{
 // reader returns the error after the good bytes before it, the read-ahead
 // stops, and nothing is left running.
 func TestStreamDecodeError(t *testing.T) {
-	archive, src := fixture.Build(t, streamRecipe)
-	want, err := os.ReadFile(filepath.Join(src, "long.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	archive, want := buildLongText(t, streamRecipe)
 	for _, ok := range []int64{0, 3, 7} {
 		e := &failingEngine{Engine: codec.Go, ok: 1 << 40}
 		a, _ := openArchive(t, archive, squash.Options{Engine: e})
@@ -201,11 +209,7 @@ func (w *limitedWriter) Write(p []byte) (int, error) {
 // bytes the writer took and its error (io.ErrShortWrite for a short
 // write), and the stream goes on from the first byte not taken.
 func TestStreamWriteToPartial(t *testing.T) {
-	archive, src := fixture.Build(t, streamRecipe)
-	want, err := os.ReadFile(filepath.Join(src, "long.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	archive, want := buildLongText(t, streamRecipe)
 	a, _ := openArchive(t, archive, squash.Options{})
 	f, err := a.Open("long.txt")
 	if err != nil {
@@ -260,11 +264,7 @@ func (e *parallelEngine) NewDecoder(id codec.ID, o []byte) (codec.Decoder, error
 // TestStreamDecoders: a stream runs up to Options.Decoders decodes at once
 // (GOMAXPROCS when unset), and its bytes are right.
 func TestStreamDecoders(t *testing.T) {
-	archive, src := fixture.Build(t, streamRecipe)
-	want, err := os.ReadFile(filepath.Join(src, "long.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	archive, want := buildLongText(t, streamRecipe)
 	for _, tc := range []struct{ set, want int }{{1, 1}, {3, 3}, {0, runtime.GOMAXPROCS(0)}} {
 		e := &parallelEngine{Engine: codec.Go}
 		a, _ := openArchive(t, archive, squash.Options{Engine: e, Decoders: tc.set})
@@ -297,11 +297,7 @@ var longRecipe = fixture.Recipe{
 // idle buffers at each one, and the stream made them again): streaming 25
 // MiB with a collection every 2 blocks allocates a few MiB, not the file.
 func TestStreamReusesBuffers(t *testing.T) {
-	archive, src := fixture.Build(t, longRecipe)
-	want, err := os.ReadFile(filepath.Join(src, "long.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	archive, want := buildLongText(t, longRecipe)
 	a, _ := openArchive(t, archive, squash.Options{Engine: codec.Go, Decoders: 2})
 	f, err := a.Open("long.txt")
 	if err != nil {
