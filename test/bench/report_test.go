@@ -25,18 +25,14 @@ func TestStreamingReport(t *testing.T) {
 	r := &Report{Sizes: Sizes{Files: []int64{1 << 20, 10 << 20, mib, gib}}, Machine: Machine{CPUs: 2},
 		Throughput: &Throughput{Streams: []*Stream{zstd100, zstd1g, stored1g}}}
 	out := section3(r)
-	for _, want := range []string{
+	wantIn(t, "section 3", out,
 		// unsquashfs 1.0 s over the stored archive's fastest function run, 0.4 s
 		"| 1GiB | zstd | 1.00x | 1.00x | 0.50x | 0.50x | 2.50x |",
 		// (0.2 s · 1024 − 1.0 s · 100) / 924: 113 ms for an empty file
 		"| zstd | 113 ms |",
 		// 1.5 s of unsquashfs over 2 + 1 s of function and harness
 		"| 1GiB | zstd | 1.50 | 2.00 | 1.50 | 2.00 + 1.00 | 0.00 + 0.00 | 0.75x | 1.00x | 0.50x |",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("section 3 lacks %q:\n%s", want, out)
-		}
-	}
+	)
 }
 
 // TestFloorBound checks the floor bound on hand-made medians: cores ×
@@ -66,30 +62,22 @@ func TestFloorBound(t *testing.T) {
 	if !found {
 		t.Fatalf("section 3 has no floor bound table:\n%s", out)
 	}
-	for _, want := range []string{
+	wantIn(t, "floor bound table", floor,
 		// 2 × 0.5 s over 2.5 s (cat go) + 0.5 s, and over 1.0 s (unsquashfs) + 0.5 s
 		"| 1GiB | zstd | 0.33x (target unreachable here) | 0.67x (target unreachable here) |",
 		// 2 × 2.0 s over 6.0 + 0.5 s, and over 3.5 + 0.5 s
 		"| 1GiB | xz | 0.62x (target unreachable here) | 1.00x |",
 		// the stored 100MiB file's harness, 0.05 s, not the 1GiB one's
 		"| 100MiB | zstd | 0.67x (target unreachable here) | 1.00x |",
-	} {
-		if !strings.Contains(floor, want) {
-			t.Errorf("floor bound table lacks %q:\n%s", want, floor)
-		}
-	}
+	)
 	if strings.Contains(floor, "| "+stored+" |") {
 		t.Errorf("floor bound table has a stored row:\n%s", floor)
 	}
 	head := r.Headline()
-	for _, want := range []string{
+	wantIn(t, "headline", head,
 		"the function 0.50x (go; floor bound 0.33x, target unreachable here), 0.80x (native; floor bound 0.67x, target unreachable here).",
 		"the function 0.50x (go; floor bound 0.62x, target unreachable here), 0.80x (native; floor bound 1.00x).",
-	} {
-		if !strings.Contains(head, want) {
-			t.Errorf("headline lacks %q:\n%s", want, head)
-		}
-	}
+	)
 }
 
 // TestFmtFloor checks that a floor bound is judged against the target as
@@ -118,13 +106,9 @@ func TestFloorBoundWithoutStored(t *testing.T) {
 	r := &Report{Sizes: Sizes{Files: []int64{1 << 20, 10 << 20, 100 << 20, gib}}, Machine: Machine{CPUs: 2},
 		Throughput: &Throughput{Streams: []*Stream{zstd1g}}}
 	out := section3(r)
-	if want := "| 1GiB | zstd | — | — |"; !strings.Contains(out, want) {
-		t.Errorf("section 3 lacks %q:\n%s", want, out)
-	}
+	wantIn(t, "section 3", out, "| 1GiB | zstd | — | — |")
 	head := r.Headline()
-	if want := "the function 0.50x (go), 0.80x (native)."; !strings.Contains(head, want) {
-		t.Errorf("headline lacks %q:\n%s", want, head)
-	}
+	wantIn(t, "headline", head, "the function 0.50x (go), 0.80x (native).")
 	for _, bad := range []string{"floor bound", "NaN", "Inf"} {
 		if strings.Contains(head, bad) {
 			t.Errorf("headline has %q without a stored archive:\n%s", bad, head)
@@ -143,15 +127,11 @@ func TestFloorBoundLessCheck(t *testing.T) {
 	r := &Report{Sizes: Sizes{Files: []int64{1 << 20, 10 << 20, 100 << 20, gib}}, Machine: Machine{CPUs: 2},
 		Throughput: &Throughput{Streams: []*Stream{zstd1g, stored1g}, CheckCPU: 0.2 / gib}}
 	out := section3(r)
-	for _, want := range []string{
+	wantIn(t, "section 3", out,
 		// 2 × 0.5 s over 2.5 s + (0.7 − 0.2) s, and over 1.0 s + (0.7 − 0.2) s
 		"| 1GiB | zstd | 0.33x (target unreachable here) | 0.67x (target unreachable here) |",
 		"CRC-32C, 0.20 s per GiB here",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("section 3 lacks %q:\n%s", want, out)
-		}
-	}
+	)
 }
 
 // TestCheckCPUPerByte checks that the check's cost comes out per byte, at
@@ -172,4 +152,14 @@ func section3(r *Report) string {
 	var b strings.Builder
 	r.throughputSection(func(f string, a ...any) { fmt.Fprintf(&b, f+"\n", a...) })
 	return b.String()
+}
+
+// wantIn reports each of wants that text (named what) lacks.
+func wantIn(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, text)
+		}
+	}
 }
