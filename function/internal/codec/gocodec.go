@@ -9,10 +9,10 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/mikelolasagasti/xz"
 	"github.com/pierrec/lz4/v4"
+	"github.com/s3archivefs/s3archivefs/function/internal/codec/inflate"
 	"github.com/ulikunitz/xz/lzma"
 )
 
@@ -33,7 +33,7 @@ func (goEngine) NewDecoder(id ID, options []byte) (Decoder, error) {
 		if err := checkGzipOptions(options); err != nil {
 			return nil, err
 		}
-		return &zlibDecoder{}, nil
+		return zlibDecoder{}, nil
 	case LZMA:
 		if len(options) != 0 {
 			return nil, fmt.Errorf("codec: lzma takes no compressor options, got %d bytes", len(options))
@@ -128,29 +128,15 @@ func checkGzipOptions(o []byte) error {
 	return nil
 }
 
-type zlibDecoder struct {
-	pool sync.Pool // of io.ReadCloser implementing zlib.Resetter
-}
+// zlibDecoder decodes with inflate, which writes straight into dst (a
+// general zlib reader decodes into its window and copies out).
+type zlibDecoder struct{}
 
-func (d *zlibDecoder) Decode(dst, src []byte) (int, error) {
-	br := bytes.NewReader(src)
-	var zr io.ReadCloser
-	if v := d.pool.Get(); v != nil {
-		zr = v.(io.ReadCloser)
-		if err := zr.(zlib.Resetter).Reset(br, nil); err != nil {
-			return 0, corrupt(GZIP, err)
-		}
-	} else {
-		var err error
-		if zr, err = zlib.NewReader(br); err != nil {
-			return 0, corrupt(GZIP, err)
-		}
-	}
-	n, err := readInto(dst, zr)
+func (zlibDecoder) Decode(dst, src []byte) (int, error) {
+	n, err := inflate.Zlib(dst, src)
 	if err != nil {
 		return 0, corrupt(GZIP, err)
 	}
-	d.pool.Put(zr)
 	return n, nil
 }
 
