@@ -70,7 +70,7 @@ type spec struct {
 	MemoryCacheBytes    byteSize `split_words:"true" default:"32Mi" desc:"Per archive: cap on its share of the memory budget's decompressed metadata and fragment blocks."`
 	MemoryBudgetBytes   byteSize `split_words:"true" default:"0" desc:"Process-wide bound on what open archives hold in memory, all together: decompressed metadata and fragment blocks (LRU), and each open archive's head, tail and tables (archives are closed, least recently used first, to keep these within half). 0: a third of AWS_LAMBDA_FUNCTION_MEMORY_SIZE, or 256 MiB outside Lambda."`
 	TailPrefetchBytes   byteSize `split_words:"true" default:"256Ki" desc:"Bytes read from the end of an archive when it is opened (its tables live there), in one suffix GET."`
-	Engine              string   `default:"auto" desc:"Block decompressor: go (pure Go), native (libsquashfs from the layer) or auto (native when the layer is present)."`
+	Engine              string   `default:"auto" desc:"Block decompressor: go (pure Go), native (libsquashfs from the layer) or auto (native when the layer is present, except gzip: pure Go decodes it faster)."`
 	NativeLibDir        string   `split_words:"true" default:"/opt/lib" desc:"Where the layer's libsquashfs is found."`
 	LogLevel            string   `split_words:"true" default:"info" desc:"Log level: debug, info, warn or error. Logs are JSON, one line per request."`
 	WGOREndpointURL     string   `split_words:"true" desc:"Local testing only: base URL that receives WriteGetObjectResponse instead of S3. Unset on AWS."`

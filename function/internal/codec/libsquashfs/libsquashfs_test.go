@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -269,7 +270,7 @@ func TestSelect(t *testing.T) {
 	}{
 		{"go", layerLib, "go", "", `"engine":"go"`},
 		{"native", layerLib, "native", "", `"engine":"native"`},
-		{"auto", layerLib, "native", "", `"engine":"native"`},
+		{"auto", layerLib, "native", "", `"go_for":"gzip"`},
 		{"auto", missing, "go", "", `"native_error":"libsquashfs:`},
 		{"native", missing, "", "S3ARCHIVEFS_ENGINE=native: libsquashfs:", ""},
 		{"fast", layerLib, "", `S3ARCHIVEFS_ENGINE="fast"`, ""},
@@ -293,8 +294,28 @@ func TestSelect(t *testing.T) {
 			if !strings.Contains(log.String(), tt.wantLog) {
 				t.Errorf("log %q lacks %q", log.String(), tt.wantLog)
 			}
+			// gzip decodes in Go unless native is asked for; zstd natively
+			// whenever the library loads.
+			for id, want := range map[codec.ID]bool{codec.GZIP: tt.mode == "native", codec.ZSTD: tt.wantEngine == "native"} {
+				if got := isNative(t, e, id); got != want {
+					t.Errorf("%v decoder native = %v, want %v", id, got, want)
+				}
+			}
 		})
 	}
+}
+
+// isNative says whether e's decoder for id is another than the Go engine's.
+func isNative(t *testing.T, e codec.Engine, id codec.ID) bool {
+	d, err := e.NewDecoder(id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := codec.Go.NewDecoder(id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reflect.TypeOf(d) != reflect.TypeOf(g)
 }
 
 // TestLoadedFromLayer checks, in this process, that Load(dir) mapped
