@@ -22,23 +22,22 @@ var (
 	ErrCorrupt  = errors.New("inflate: corrupt stream")
 	ErrTooLarge = errors.New("inflate: output larger than the buffer")
 
-	errHeader    = corruptf("bad zlib header")
-	errDict      = corruptf("preset dictionary")
-	errTruncated = corruptf("stream truncated")
-	errBlockType = corruptf("invalid block type")
-	errStored    = corruptf("stored block length does not match its complement")
-	errCode      = corruptf("invalid Huffman code lengths")
-	errSymbol    = corruptf("invalid symbol")
-	errDistance  = corruptf("distance beyond the output")
-	errChecksum  = corruptf("Adler-32 mismatch")
+	errHeader    = corruptError("bad zlib header")
+	errDict      = corruptError("preset dictionary")
+	errTruncated = corruptError("stream truncated")
+	errBlockType = corruptError("invalid block type")
+	errStored    = corruptError("stored block length does not match its complement")
+	errCode      = corruptError("invalid Huffman code lengths")
+	errSymbol    = corruptError("invalid symbol")
+	errDistance  = corruptError("distance beyond the output")
+	errChecksum  = corruptError("Adler-32 mismatch")
 )
 
+// corruptError is an error of a corrupt stream: it wraps ErrCorrupt.
 type corruptError string
 
-func corruptf(s string) error               { return corruptError(s) }
-func (e corruptError) Error() string        { return "inflate: " + string(e) }
-func (e corruptError) Unwrap() error        { return ErrCorrupt }
-func (e corruptError) Is(target error) bool { return target == ErrCorrupt }
+func (e corruptError) Error() string { return "inflate: " + string(e) }
+func (e corruptError) Unwrap() error { return ErrCorrupt }
 
 // Zlib decodes the zlib stream at the start of src into dst and returns
 // the number of bytes it wrote. Bytes after the stream are ignored.
@@ -54,16 +53,23 @@ func Zlib(dst, src []byte) (int, error) {
 		return 0, errDict
 	}
 	d := pool.Get().(*decoder)
-	defer pool.Put(d)
-	d.reset(dst, src[2:])
+	n, err := d.zlib(dst, src[2:])
+	d.src, d.dst = nil, nil // the pool must not keep the caller's buffers alive
+	pool.Put(d)
+	return n, err
+}
+
+// zlib decodes the deflate stream src and checks the Adler-32 after it.
+func (d *decoder) zlib(dst, src []byte) (int, error) {
+	d.reset(dst, src)
 	if err := d.run(); err != nil {
 		return 0, err
 	}
 	end := d.bytePos()
-	if end < 0 || end+4 > len(d.src) {
+	if end < 0 || end+4 > len(src) {
 		return 0, errTruncated
 	}
-	if binary.BigEndian.Uint32(d.src[end:]) != adler32(dst[:d.out]) {
+	if binary.BigEndian.Uint32(src[end:]) != adler32(dst[:d.out]) {
 		return 0, errChecksum
 	}
 	return d.out, nil
@@ -111,7 +117,8 @@ func (d *decoder) align() {
 }
 
 // need loads bits until at least n (≤ 56) are there. Past the end of src
-// it loads zero bytes, and fails once one of them would be consumed.
+// it loads zero bytes, and fails once the stream has consumed one of them
+// (bytePos catches the last ones).
 func (d *decoder) need(n uint) error {
 	if d.nbits >= n {
 		return nil
