@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -217,6 +219,48 @@ func TestPrefetch(t *testing.T) {
 		if n := len(files(t, c.root)); n != wantFiles {
 			t.Errorf("fail=%v: %d chunk files, want %d", fail, n, wantFiles)
 		}
+	}
+}
+
+// TestPrefetchSkipsCached: a process prefetching a region another process
+// has already cached in part (a shared cache) fetches only the chunks that
+// are not there, and a damaged chunk it left out is fetched when read.
+func TestPrefetchSkipsCached(t *testing.T) {
+	const chunk = 64 << 10
+	data := randomBytes(24*chunk, 6)
+	dir := t.TempDir()
+	id := Identity{Bucket: "b", Key: "shared", ETag: `"1"`}
+	first := newCache(t, Config{Dir: dir})
+	if ok := <-first.View(id, int64(len(data)), chunk, &heldFetcher{data: data}).Prefetch(context.Background(), 2*chunk, 18*chunk, 4); !ok {
+		t.Fatal("first prefetch failed")
+	}
+	first.bg.Wait()
+	var damaged string
+	for path := range files(t, dir) {
+		if filepath.Base(path) == "9" {
+			damaged = path
+		}
+	}
+	if damaged == "" {
+		t.Fatal("no file for chunk 9")
+	}
+	if err := os.WriteFile(damaged, []byte("not a chunk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	f := &heldFetcher{data: data}
+	o := newCache(t, Config{Dir: dir}).View(id, int64(len(data)), chunk, f)
+	if ok := <-o.Prefetch(context.Background(), 0, 24*chunk, 4); !ok {
+		t.Fatal("second prefetch failed")
+	}
+	want := [][2]int64{{0, 2 * chunk}, {18 * chunk, 2 * chunk}, {20 * chunk, 2 * chunk}, {22 * chunk, 2 * chunk}}
+	if got := f.asked(); !slices.Equal(got, want) {
+		t.Errorf("GETs %v, want only the chunks not cached: %v", got, want)
+	}
+	readIn(t, 10*time.Second, o, data, 9*chunk+100, 1000)
+	want = slices.Insert(want, 1, [2]int64{9 * chunk, chunk})
+	if got := f.asked(); !slices.Equal(got, want) {
+		t.Errorf("GETs %v, want the damaged chunk 9 fetched too: %v", got, want)
 	}
 }
 

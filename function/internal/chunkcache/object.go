@@ -114,6 +114,22 @@ func (o *View) path(i int64) string {
 
 func (o *View) place(i int64) place { return place{o.name, i} }
 
+// listed returns the chunks whose files are in the view's directory. A
+// directory that cannot be listed (none yet, above all) lists nothing.
+func (o *View) listed() map[int64]bool {
+	entries, err := os.ReadDir(o.dir)
+	if err != nil {
+		return nil
+	}
+	cached := make(map[int64]bool, len(entries))
+	for _, e := range entries {
+		if i, err := strconv.ParseInt(e.Name(), 10, 64); err == nil && e.Type().IsRegular() {
+			cached[i] = true
+		}
+	}
+	return cached
+}
+
 // readWindow fills dst with the bytes at off, which span a bounded number
 // of chunks: cached ones from disk, the rest shared with fetches in flight
 // or fetched here, one GET per run of adjacent chunks.
@@ -331,12 +347,15 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 	return nil
 }
 
-// Prefetch fetches the chunks covering [lo, hi) that are not in flight, in
-// the background, in up to parts parallel GETs of adjacent chunks; readers
-// of those chunks take their bytes as they arrive. The chunks are not
-// looked for on disk first: the caller knows they are not cached (one that
-// is gets fetched again). ctx bounds the fetch. The channel returned
-// receives whether every chunk arrived.
+// Prefetch fetches the chunks covering [lo, hi) that are neither cached
+// nor in flight, in the background, in up to parts parallel GETs of
+// adjacent chunks; readers of those chunks take their bytes as they
+// arrive. What is cached is read from one listing of the view's directory,
+// not a look per chunk (each a round trip on EFS): another process on a
+// shared cache may have fetched the region, or be writing it. A listed
+// file is not checked here; a damaged one fails its read, which fetches
+// the chunk then. ctx bounds the fetch. The channel returned receives
+// whether every chunk arrived.
 func (o *View) Prefetch(ctx context.Context, lo, hi int64, parts int) <-chan bool {
 	res := make(chan bool, 1)
 	lo, hi = max(lo, 0), min(hi, o.size)
@@ -344,10 +363,11 @@ func (o *View) Prefetch(ctx context.Context, lo, hi int64, parts int) <-chan boo
 		res <- true
 		return res
 	}
+	cached := o.listed()
 	var claimed []int64
 	o.mu.Lock()
 	for i := lo / o.chunk; i*o.chunk < hi; i++ {
-		if _, busy := o.flights[i]; !busy {
+		if _, busy := o.flights[i]; !busy && !cached[i] {
 			o.flights[i] = newFlight()
 			claimed = append(claimed, i)
 		}
