@@ -116,14 +116,18 @@ func (o *View) place(i int64) place { return place{o.name, i} }
 
 // listed returns the chunks whose files are in the view's directory. A
 // directory that cannot be listed (none yet, above all) lists nothing.
+// Names only: os.ReadDir would stat every entry on a filesystem that does
+// not give the entries' types.
 func (o *View) listed() map[int64]bool {
-	entries, err := os.ReadDir(o.dir)
+	d, err := os.Open(o.dir)
 	if err != nil {
 		return nil
 	}
-	cached := make(map[int64]bool, len(entries))
-	for _, e := range entries {
-		if i, err := strconv.ParseInt(e.Name(), 10, 64); err == nil && e.Type().IsRegular() {
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	cached := make(map[int64]bool, len(names))
+	for _, name := range names {
+		if i, err := strconv.ParseInt(name, 10, 64); err == nil {
 			cached[i] = true
 		}
 	}
