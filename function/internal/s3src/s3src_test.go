@@ -392,16 +392,22 @@ func TestCancelDuringBackoff(t *testing.T) {
 	s.InjectFaults(s3test.Fault{Kind: s3test.SlowDown, Times: 5})
 	c := new(reqstats.Counters)
 	ctx, cancel := context.WithCancel(reqstats.With(context.Background(), c))
-	// The first attempt fails; cancel while backing off (the backoff is
-	// a random wait of up to 10 s, so it is almost surely still waiting).
-	time.AfterFunc(100*time.Millisecond, cancel)
+	// The first attempt fails; cancel while backing off, as soon as S3
+	// has answered it. The backoff is a random wait of up to 10 s: a
+	// cancel at a fixed 100 ms came after it 1% of the time.
+	go func() {
+		for st := s.Stats(); st.Total() == 0 || st.Active > 0; st = s.Stats() {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
 	start := time.Now()
 	_, err := readRange(ctx, o, 0, 10, "")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("returned %v after start, want promptly after cancel at 100ms", d)
+		t.Errorf("returned %v after start, want promptly after the cancel", d)
 	}
 	if c.S3Requests.Load() != 1 {
 		t.Errorf("%d requests, want 1", c.S3Requests.Load())
