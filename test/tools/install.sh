@@ -13,7 +13,7 @@ export PATH="$gobin:$PATH"
 
 log() { printf '[install] %s\n' "$*" >&2; }
 
-apt_packages=(squashfs-tools squashfs-tools-ng awscli zip unzip)
+apt_packages=(squashfs-tools squashfs-tools-ng xz-utils awscli zip unzip)
 # qemu-user-static runs the arm64 image's bootstrap in the image tests.
 [ "$what" = all ] && apt_packages+=(binutils file hyperfine qemu-user-static)
 # The e2e suite's other S3 clients (python3-boto3: PyPI is out of reach), and

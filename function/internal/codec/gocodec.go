@@ -13,6 +13,7 @@ import (
 	"github.com/mikelolasagasti/xz"
 	"github.com/pierrec/lz4/v4"
 	"github.com/s3archivefs/s3archivefs/function/internal/codec/inflate"
+	"github.com/s3archivefs/s3archivefs/function/internal/codec/lzmadec"
 	"github.com/ulikunitz/xz/lzma"
 )
 
@@ -174,9 +175,7 @@ func (lzmaDecoder) Decode(dst, src []byte) (int, error) {
 }
 
 // xz: squashfs stores whole xz streams, possibly with a BCJ filter in front
-// of LZMA2 (mksquashfs -Xbcj). ulikunitz/xz has no BCJ filters, so xz uses
-// the xz-embedded port that CalebQ42/squashfs also depends on; its dictMax
-// bounds the dictionary whatever the stream claims.
+// of LZMA2 (mksquashfs -Xbcj).
 func checkXZOptions(o []byte) error {
 	if o == nil {
 		return nil
@@ -195,11 +194,23 @@ func checkXZOptions(o []byte) error {
 	return nil
 }
 
+// xzDecoder decodes with lzmadec, which writes straight into dst, the
+// streams mksquashfs writes by default (LZMA2 alone). The rest (BCJ
+// filters) go to the xz-embedded port that CalebQ42/squashfs also depends
+// on (ulikunitz/xz has no BCJ filters), whose dictMax bounds the
+// dictionary whatever the stream claims.
 type xzDecoder struct {
 	pool sync.Pool // of *xz.Reader
 }
 
 func (d *xzDecoder) Decode(dst, src []byte) (int, error) {
+	n, err := lzmadec.XZ(dst, src)
+	switch {
+	case err == nil:
+		return n, nil
+	case !errors.Is(err, lzmadec.ErrUnsupported):
+		return 0, corrupt(XZ, err)
+	}
 	br := bytes.NewReader(src)
 	var zr *xz.Reader
 	if v := d.pool.Get(); v != nil {
@@ -213,7 +224,7 @@ func (d *xzDecoder) Decode(dst, src []byte) (int, error) {
 			return 0, corrupt(XZ, err)
 		}
 	}
-	n, err := readInto(dst, zr)
+	n, err = readInto(dst, zr)
 	if err != nil {
 		return 0, corrupt(XZ, err)
 	}
