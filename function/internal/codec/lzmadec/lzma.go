@@ -160,16 +160,18 @@ func (r rangeDec) normalize() rangeDec {
 	return r
 }
 
-// bit decodes one bit with probability *p of a 0, and adapts *p. It
-// normalizes itself rather than call normalize, which keeps it inlined.
+// split normalizes r and returns where a bit of probability prob (of a 0)
+// splits its range: a code below the bound is a 0. The bit-tree loops
+// decode with it, and adapt prob, themselves: bit would not be inlined.
+func (r rangeDec) split(prob uint32) (rangeDec, uint32) {
+	r = r.normalize()
+	return r, (r.rng >> probBits) * prob
+}
+
+// bit decodes one bit with probability *p of a 0, and adapts *p.
 func (r rangeDec) bit(p *uint16) (rangeDec, uint32) {
-	if r.rng < 1<<24 {
-		r.rng <<= 8
-		r.code = r.code<<8 | uint32(r.in[r.pos])
-		r.pos++
-	}
 	prob := uint32(*p)
-	bound := (r.rng >> probBits) * prob
+	r, bound := r.split(prob)
 	if r.code < bound {
 		r.rng = bound
 		*p = uint16(prob + (1<<probBits-prob)>>moveBits)
@@ -187,13 +189,9 @@ func (r rangeDec) bit(p *uint16) (rangeDec, uint32) {
 func (r rangeDec) tree(p []uint16) (rangeDec, uint32) {
 	sym := 1
 	for sym < len(p) {
-		if r.rng < 1<<24 {
-			r.rng <<= 8
-			r.code = r.code<<8 | uint32(r.in[r.pos])
-			r.pos++
-		}
 		prob := uint32(p[sym])
-		bound := (r.rng >> probBits) * prob
+		var bound uint32
+		r, bound = r.split(prob)
 		if r.code < bound {
 			r.rng = bound
 			p[sym] = uint16(prob + (1<<probBits-prob)>>moveBits)
@@ -213,13 +211,9 @@ func (r rangeDec) tree(p []uint16) (rangeDec, uint32) {
 func (r rangeDec) literal(p *[0x300]uint16) (rangeDec, uint32) {
 	sym := uint32(1)
 	for sym < 0x100 {
-		if r.rng < 1<<24 {
-			r.rng <<= 8
-			r.code = r.code<<8 | uint32(r.in[r.pos])
-			r.pos++
-		}
 		prob := uint32(p[sym])
-		bound := (r.rng >> probBits) * prob
+		var bound uint32
+		r, bound = r.split(prob)
 		// Without branches, these bits being the hardest to predict:
 		// zero is all ones for a 0 bit (code below bound), else 0.
 		zero := uint32(int64(uint64(r.code)-uint64(bound)) >> 63)
@@ -241,13 +235,9 @@ func (r rangeDec) matchedLiteral(p *[0x300]uint16, match uint32) (rangeDec, uint
 		match <<= 1
 		mbit := match & offset
 		i := offset + mbit + sym
-		if r.rng < 1<<24 {
-			r.rng <<= 8
-			r.code = r.code<<8 | uint32(r.in[r.pos])
-			r.pos++
-		}
 		prob := uint32(p[i])
-		bound := (r.rng >> probBits) * prob
+		var bound uint32
+		r, bound = r.split(prob)
 		if r.code < bound {
 			r.rng = bound
 			p[i] = uint16(prob + (1<<probBits-prob)>>moveBits)
@@ -269,13 +259,9 @@ func (r rangeDec) matchedLiteral(p *[0x300]uint16, match uint32) (rangeDec, uint
 func (r rangeDec) reverseTree(p []uint16, n uint) (rangeDec, uint32) {
 	sym, v := uint32(1), uint32(0)
 	for i := range n {
-		if r.rng < 1<<24 {
-			r.rng <<= 8
-			r.code = r.code<<8 | uint32(r.in[r.pos])
-			r.pos++
-		}
 		prob := uint32(p[sym-1])
-		bound := (r.rng >> probBits) * prob
+		var bound uint32
+		r, bound = r.split(prob)
 		if r.code < bound {
 			r.rng = bound
 			p[sym-1] = uint16(prob + (1<<probBits-prob)>>moveBits)
