@@ -60,7 +60,6 @@ func XZ(dst, src []byte) (int, error) {
 	}
 	d := pool.Get().(*decoder)
 	defer pool.Put(d)
-	type record struct{ unpadded, size int }
 	var records []record
 	pos, out := 12, 0
 	for {
@@ -105,53 +104,66 @@ func XZ(dst, src []byte) (int, error) {
 		pos += csize
 		records = append(records, record{unpadded, out - start})
 	}
-	// The index: its records must be the blocks just decoded.
-	index := src[pos:]
-	p := 1
-	count, m := varint(index[p:])
-	if m == 0 || count != uint64(len(records)) {
+	end, err := checkIndex(src[pos:], records)
+	if err != nil {
+		return 0, err
+	}
+	footer := src[pos+end:]
+	if len(footer) < 12 {
+		return 0, errTruncated
+	}
+	if crc32.ChecksumIEEE(footer[4:10]) != binary.LittleEndian.Uint32(footer) ||
+		binary.LittleEndian.Uint32(footer[4:]) != uint32(end/4-1) || // the index's size
+		!bytes.Equal(footer[8:10], flags) || !bytes.Equal(footer[10:12], footerMagic) {
+		return 0, errFooter
+	}
+	// Stream padding may follow; another stream is for a general decoder.
+	rest := footer[12:]
+	if len(rest)%4 != 0 || !allZero(rest) {
+		return 0, ErrUnsupported
+	}
+	return out, nil
+}
+
+// record is what the index says of a block.
+type record struct{ unpadded, size int }
+
+// checkIndex checks that the index at the start of b lists the blocks
+// decoded, and returns its size.
+func checkIndex(b []byte, blocks []record) (int, error) {
+	p := 1 // past the index indicator
+	count, m := varint(b[p:])
+	if m == 0 || count != uint64(len(blocks)) {
 		return 0, errIndex
 	}
 	p += m
-	for _, r := range records {
-		u, m := varint(index[p:])
+	for _, r := range blocks {
+		u, m := varint(b[p:])
 		if m == 0 || u != uint64(r.unpadded) {
 			return 0, errIndex
 		}
 		p += m
-		s, m := varint(index[p:])
+		s, m := varint(b[p:])
 		if m == 0 || s != uint64(r.size) {
 			return 0, errIndex
 		}
 		p += m
 	}
 	for ; p%4 != 0; p++ {
-		if p >= len(index) {
+		if p >= len(b) {
 			return 0, errTruncated
 		}
-		if index[p] != 0 {
+		if b[p] != 0 {
 			return 0, errPadding
 		}
 	}
-	if p+4+12 > len(index) {
+	if p+4 > len(b) {
 		return 0, errTruncated
 	}
-	if crc32.ChecksumIEEE(index[:p]) != binary.LittleEndian.Uint32(index[p:]) {
+	if crc32.ChecksumIEEE(b[:p]) != binary.LittleEndian.Uint32(b[p:]) {
 		return 0, errIndex
 	}
-	footer := index[p+4 : p+16]
-	backward := (p+4)/4 - 1 // the index's size, CRC included, in 4-byte units less one
-	if crc32.ChecksumIEEE(footer[4:10]) != binary.LittleEndian.Uint32(footer) ||
-		binary.LittleEndian.Uint32(footer[4:]) != uint32(backward) ||
-		!bytes.Equal(footer[8:10], flags) || !bytes.Equal(footer[10:], footerMagic) {
-		return 0, errFooter
-	}
-	// Stream padding may follow; another stream is for a general decoder.
-	rest := index[p+16:]
-	if len(rest)%4 != 0 || !allZero(rest) {
-		return 0, ErrUnsupported
-	}
-	return out, nil
+	return p + 4, nil
 }
 
 func checkMatches(check byte, data, sum []byte) bool {
