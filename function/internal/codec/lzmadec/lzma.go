@@ -1,6 +1,7 @@
-// Package lzmadec decodes squashfs's xz blocks into a buffer that holds
-// their whole output: an xz stream of LZMA2 chunks, whose LZMA decoder
-// uses the output itself as its dictionary (no block outgrows it).
+// Package lzmadec decodes squashfs's xz and lzma blocks into a buffer that
+// holds their whole output: an xz stream of LZMA2 chunks, or an lzma
+// "alone" stream, whose LZMA decoder uses the output itself as its
+// dictionary (no block outgrows it).
 //
 // A general xz reader decodes into a dictionary of its own and copies out
 // of it, and keeps its range decoder in memory between bits. Here the
@@ -8,10 +9,12 @@
 // range decoder in registers while it decodes a chunk. It never reads past
 // src nor writes past dst.
 //
-// It decodes the streams mksquashfs and gensquashfs write: one stream of
-// blocks whose only filter is LZMA2, with no check, CRC-32, CRC-64 or
-// SHA-256. Anything else (a BCJ or delta filter, another check, data after
-// the stream) is ErrUnsupported, for a general decoder to take.
+// It decodes the streams mksquashfs and gensquashfs write. xz: one stream
+// of blocks whose only filter is LZMA2, with no check, CRC-32, CRC-64 or
+// SHA-256. lzma: lc + lp at most 4 (squashfs-tools-ng uses lc 3, lp 0).
+// Anything else (a BCJ or delta filter, another check, data after the
+// stream, a larger literal context) is ErrUnsupported, for a general
+// decoder to take.
 package lzmadec
 
 import (
@@ -33,6 +36,8 @@ var (
 	errDistance  = corruptError("match distance beyond the dictionary")
 	errLength    = corruptError("match runs past the chunk's end")
 	errProps     = corruptError("invalid lc/lp/pb properties")
+	errNoEnd     = corruptError("no end marker after the declared size")
+	errEarlyEnd  = corruptError("end marker before the declared size")
 )
 
 // corruptError is an error of a corrupt stream: it wraps ErrCorrupt.
@@ -99,19 +104,28 @@ type decoder struct {
 	dictStart int // dst offset of the last dictionary reset
 	dictSize  int // matches reach at most this far back
 
+	// endMarkerOK: the data may end with an end-of-payload marker (lzma
+	// alone streams; LZMA2 has none).
+	endMarkerOK bool
+
 	in [maxPacked + maxSymbolBytes]byte // the chunk being decoded
 }
 
 // maxPacked is the most compressed bytes an LZMA2 chunk holds.
 const maxPacked = 1 << 16
 
-// setProps takes an LZMA2 properties byte: (pb * 5 + lp) * 9 + lc.
-func (d *decoder) setProps(b byte) error {
+// parseProps splits a properties byte, (pb * 5 + lp) * 9 + lc.
+func parseProps(b byte) (lc, lp, pb uint, err error) {
 	if b > (4*5+4)*9+8 {
-		return errProps
+		return 0, 0, 0, errProps
 	}
-	lc, lp, pb := uint(b%9), uint(b/9%5), uint(b/45)
-	if lc+lp > 4 {
+	return uint(b % 9), uint(b / 9 % 5), uint(b / 45), nil
+}
+
+// setProps takes an LZMA2 properties byte, whose lc + lp is at most 4.
+func (d *decoder) setProps(b byte) error {
+	lc, lp, pb, err := parseProps(b)
+	if err != nil || lc+lp > 4 {
 		return errProps
 	}
 	d.lc, d.lp, d.pbMask = lc, lp, 1<<pb-1
@@ -305,21 +319,53 @@ func (r rangeDec) length(l *lenProbs, posState int) (rangeDec, int) {
 	return r, matchLenMin + 1<<lenLowBits + 1<<lenMidBits + int(v)
 }
 
-// chunk decodes one LZMA chunk: its compressed bytes in into dst[out:end],
-// exactly.
-func (d *decoder) chunk(dst []byte, out, end int, in []byte) error {
-	if len(in) < 5 || in[0] != 0 {
-		return errRange
+// distance decodes the distance (less one) of a match of length n.
+func (r rangeDec) distance(p *probs, n int) (rangeDec, uint32) {
+	r, slot := r.tree(p.distSlot[min(n-matchLenMin, distStates-1)][:])
+	if slot < 4 {
+		return r, slot
 	}
-	packed := copy(d.in[:], in)
+	bits := uint(slot>>1 - 1)
+	dist := (2 | slot&1) << bits
+	var v uint32
+	if slot < distModelEnd {
+		r, v = r.reverseTree(p.distSpecial[dist-slot:], bits)
+		return r, dist + v
+	}
+	r, v = r.direct(bits - alignBits)
+	dist += v << alignBits
+	r, v = r.reverseTree(p.distAlign[1:], alignBits)
+	return r, dist + v
+}
+
+// endMarker is the distance of LZMA's end-of-payload marker.
+const endMarker = 1<<32 - 1
+
+// decode decodes the range-coded LZMA data in into dst[out:end] and
+// returns the new end of the output. An LZMA2 chunk must fill
+// dst[out:end] and take in exactly. An lzma alone stream (endMarkerOK) may
+// end sooner with an end marker, or carry one after end; bytes after it
+// are not its. in may outgrow d.in: it is read in windows.
+func (d *decoder) decode(dst []byte, out, end int, in []byte) (int, error) {
+	if len(in) < 5 || in[0] != 0 {
+		return 0, errRange
+	}
+	base := 0 // the offset in in of d.in[0]
+	copy(d.in[:], in)
 	r := rangeDec{rng: 0xffffffff, code: binary.BigEndian.Uint32(in[1:5]), in: &d.in, pos: 5}
 	var b uint32
 	state, reps := d.state, d.reps
 	start, lc, lpMask, pbMask := d.dictStart, d.lc, 1<<d.lp-1, d.pbMask
+	ended := false
 	dst = dst[:end]
 	for out < len(dst) {
-		if r.pos > packed {
-			return errRange
+		if r.pos > maxPacked && base+r.pos < len(in) {
+			base += r.pos
+			copy(d.in[:], in[base:])
+			r.pos = 0
+		}
+		if base+r.pos > len(in) {
+			return 0, errRange
 		}
 		posState := (out - start) & pbMask
 		if r, b = r.bit(&d.isMatch[state][posState]); b == 0 {
@@ -335,7 +381,7 @@ func (d *decoder) chunk(dst []byte, out, end int, in []byte) error {
 			} else {
 				from := out - int(reps[0]) - 1
 				if from < start {
-					return errDistance
+					return 0, errDistance
 				}
 				r, sym = r.matchedLiteral(p, uint32(dst[from]))
 			}
@@ -361,24 +407,10 @@ func (d *decoder) chunk(dst []byte, out, end int, in []byte) error {
 			}
 			reps[3], reps[2], reps[1] = reps[2], reps[1], reps[0]
 			r, n = r.length(&d.matchLen, posState)
-			var slot uint32
-			r, slot = r.tree(d.distSlot[min(n-matchLenMin, distStates-1)][:])
-			if slot < 4 {
-				reps[0] = slot
-			} else {
-				bits := uint(slot>>1 - 1)
-				dist := (2 | slot&1) << bits
-				var v uint32
-				if slot < distModelEnd {
-					r, v = r.reverseTree(d.distSpecial[dist-slot:], bits)
-					dist += v
-				} else {
-					r, v = r.direct(bits - alignBits)
-					dist += v << alignBits
-					r, v = r.reverseTree(d.distAlign[1:], alignBits)
-					dist += v
-				}
-				reps[0] = dist
+			r, reps[0] = r.distance(&d.probs, n)
+			if reps[0] == endMarker && d.endMarkerOK {
+				ended = true
+				break
 			}
 		} else if r, b = r.bit(&d.isRep0[state]); b == 0 {
 			if r, b = r.bit(&d.isRep0Long[state][posState]); b == 0 {
@@ -416,20 +448,42 @@ func (d *decoder) chunk(dst []byte, out, end int, in []byte) error {
 		}
 		dist := int(reps[0]) + 1
 		if dist > out-start || dist > d.dictSize {
-			return errDistance
+			return 0, errDistance
 		}
 		if n > len(dst)-out {
-			return errLength
+			return 0, errLength
 		}
 		copyMatch(dst, out, dist, n)
 		out += n
 	}
+	if base+r.pos > len(in) {
+		return 0, errRange
+	}
 	r = r.normalize() // as before a next bit: the encoder's flush counts on it
-	if r.pos != packed || r.code != 0 {
-		return errRange
+	if d.endMarkerOK && !ended && r.code != 0 {
+		// Not finished at the declared size: an end marker must follow.
+		if r, b = r.bit(&d.isMatch[state][(out-start)&pbMask]); b == 1 {
+			if r, b = r.bit(&d.isRep[state]); b == 0 {
+				var n int
+				var dist uint32
+				r, n = r.length(&d.matchLen, (out-start)&pbMask)
+				r, dist = r.distance(&d.probs, n)
+				ended = dist == endMarker
+			}
+		}
+		if base+r.pos > len(in) {
+			return 0, errRange
+		}
+		if !ended {
+			return 0, errNoEnd
+		}
+		r = r.normalize()
+	}
+	if r.code != 0 || !d.endMarkerOK && base+r.pos != len(in) {
+		return 0, errRange
 	}
 	d.state, d.reps = state, reps
-	return nil
+	return out, nil
 }
 
 // copyMatch repeats the n bytes that start dist before out at out; they

@@ -60,6 +60,7 @@ func XZ(dst, src []byte) (int, error) {
 	}
 	d := pool.Get().(*decoder)
 	defer pool.Put(d)
+	d.endMarkerOK = false
 	var records []record
 	pos, out := 12, 0
 	for {
@@ -336,10 +337,9 @@ func (d *decoder) lzma2(dst []byte, out int, src []byte) (used, end int, err err
 		if size > len(dst)-out {
 			return 0, 0, ErrTooLarge
 		}
-		if err := d.chunk(dst, out, out+size, src[p:p+packed]); err != nil {
+		if out, err = d.decode(dst, out, out+size, src[p:p+packed]); err != nil {
 			return 0, 0, err
 		}
-		out += size
 		p += packed
 	}
 }

@@ -20,7 +20,12 @@ import (
 
 func xzTool(t testing.TB, data []byte, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command("xz", append([]string{"--format=xz", "-c"}, args...)...)
+	return xzToolFormat(t, "xz", data, args...)
+}
+
+func xzToolFormat(t testing.TB, format string, data []byte, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command("xz", append([]string{"--format=" + format, "-c"}, args...)...)
 	cmd.Stdin = bytes.NewReader(data)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
@@ -218,18 +223,18 @@ func TestBitFlips(t *testing.T) {
 	for i := range len(src) * 8 {
 		b := bytes.Clone(src)
 		b[i/8] ^= 1 << (i % 8)
-		decodeChecked(t, buf, len(data), b)
+		checkedDecode(t, XZ, buf, len(data), b)
 	}
 }
 
-// decodeChecked decodes src into buf[:n] and fails if it wrote past it or
-// returned an error that wraps none of the package's.
-func decodeChecked(t *testing.T, buf []byte, n int, src []byte) (int, error) {
+// checkedDecode decodes src into buf[:n] with decode and fails if it
+// wrote past it or returned an error that wraps none of the package's.
+func checkedDecode(t *testing.T, decode func(dst, src []byte) (int, error), buf []byte, n int, src []byte) (int, error) {
 	t.Helper()
 	for i := n; i < len(buf); i++ {
 		buf[i] = 0xa5
 	}
-	got, err := XZ(buf[:n], src)
+	got, err := decode(buf[:n], src)
 	for i := n; i < len(buf); i++ {
 		if buf[i] != 0xa5 {
 			t.Fatalf("wrote past dst at %d", i)
@@ -254,7 +259,7 @@ func FuzzXZ(f *testing.F) {
 	}
 	buf := make([]byte, 64<<10+64)
 	f.Fuzz(func(t *testing.T, src []byte) {
-		n, err := decodeChecked(t, buf, 64<<10, src)
+		n, err := checkedDecode(t, XZ, buf, 64<<10, src)
 		if err != nil {
 			return
 		}
