@@ -142,16 +142,22 @@ func (zlibDecoder) Decode(dst, src []byte) (int, error) {
 }
 
 // lzma: squashfs stores "lzma alone" streams with a 13-byte header
-// (properties, dictionary size, uncompressed size).
+// (properties, dictionary size, uncompressed size). lzmadec decodes them
+// straight into dst; ulikunitz/xz takes what it leaves (literal contexts
+// past lc + lp = 4).
 type lzmaDecoder struct{}
 
 const lzmaHeaderLen = 13
 
 func (lzmaDecoder) Decode(dst, src []byte) (int, error) {
-	if len(src) < lzmaHeaderLen {
-		return 0, corrupt(LZMA, io.ErrUnexpectedEOF)
+	n, err := lzmadec.Alone(dst, src)
+	switch {
+	case err == nil:
+		return n, nil
+	case !errors.Is(err, lzmadec.ErrUnsupported):
+		return 0, corrupt(LZMA, err)
 	}
-	var hdr [lzmaHeaderLen]byte
+	var hdr [lzmaHeaderLen]byte // lzmadec has checked it is there
 	copy(hdr[:], src)
 	if size := binary.LittleEndian.Uint64(hdr[5:]); size != ^uint64(0) && size > uint64(len(dst)) {
 		return 0, corrupt(LZMA, errTooLarge)
@@ -167,7 +173,7 @@ func (lzmaDecoder) Decode(dst, src []byte) (int, error) {
 	if err != nil {
 		return 0, corrupt(LZMA, err)
 	}
-	n, err := readInto(dst, r)
+	n, err = readInto(dst, r)
 	if err != nil {
 		return 0, corrupt(LZMA, err)
 	}
