@@ -145,3 +145,16 @@ func FuzzAlone(f *testing.F) {
 		}
 	})
 }
+
+// TestAloneWindowEdges cuts a stream longer than the decoder's input
+// window at every length around the window's end: each must fail, never
+// read out of bounds.
+func TestAloneWindowEdges(t *testing.T) {
+	src := lzmaTool(t, inputs()["noise"]) // incompressible: about 200 KiB of data
+	dst := make([]byte, 200<<10)
+	for cut := aloneHeader + maxPacked - 80; cut < aloneHeader+maxPacked+2*maxSymbolBytes; cut++ {
+		if _, err := Alone(dst, src[:cut]); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("cut to %d bytes: %v, want ErrCorrupt", cut, err)
+		}
+	}
+}

@@ -359,13 +359,9 @@ func (d *decoder) decode(dst []byte, out, end int, in []byte) (int, error) {
 	ended := false
 	dst = dst[:end]
 	for out < len(dst) {
-		if r.pos > maxPacked && base+r.pos < len(in) {
-			base += r.pos
-			copy(d.in[:], in[base:])
-			r.pos = 0
-		}
-		if base+r.pos > len(in) {
-			return 0, errRange
+		var err error
+		if r, base, err = d.window(r, base, in); err != nil {
+			return 0, err
 		}
 		posState := (out - start) & pbMask
 		if r, b = r.bit(&d.isMatch[state][posState]); b == 0 {
@@ -462,6 +458,10 @@ func (d *decoder) decode(dst []byte, out, end int, in []byte) (int, error) {
 	r = r.normalize() // as before a next bit: the encoder's flush counts on it
 	if d.endMarkerOK && !ended && r.code != 0 {
 		// Not finished at the declared size: an end marker must follow.
+		var err error
+		if r, base, err = d.window(r, base, in); err != nil {
+			return 0, err
+		}
 		if r, b = r.bit(&d.isMatch[state][(out-start)&pbMask]); b == 1 {
 			if r, b = r.bit(&d.isRep[state]); b == 0 {
 				var n int
@@ -484,6 +484,21 @@ func (d *decoder) decode(dst []byte, out, end int, in []byte) (int, error) {
 	}
 	d.state, d.reps = state, reps
 	return out, nil
+}
+
+// window readies r for a symbol, which reads at most maxSymbolBytes: it
+// fails once r has read past in, and moves d.in on along in once r is
+// past its first maxPacked bytes.
+func (d *decoder) window(r rangeDec, base int, in []byte) (rangeDec, int, error) {
+	if base+r.pos > len(in) {
+		return r, base, errRange
+	}
+	if r.pos > maxPacked {
+		base += r.pos
+		copy(d.in[:], in[base:])
+		r.pos = 0
+	}
+	return r, base, nil
 }
 
 // copyMatch repeats the n bytes that start dist before out at out; they
