@@ -122,9 +122,10 @@ func FuzzAlone(f *testing.F) {
 	f.Add(lzmaTool(f, data))
 	f.Add(withSize(lzmaTool(f, data, "--lzma1=dict=4KiB,lc=0,lp=4,pb=4"), len(data)))
 	f.Add(noEndMarker(f, data))
-	buf := make([]byte, 64<<10+64)
+	f.Add(lzmaTool(f, inputs()["noise"][:96<<10])) // past the input window
+	buf := make([]byte, 128<<10+64)
 	f.Fuzz(func(t *testing.T, src []byte) {
-		n, err := checkedDecode(t, Alone, buf, 64<<10, src)
+		n, err := checkedDecode(t, Alone, buf, 128<<10, src)
 		if err != nil {
 			return
 		}
@@ -139,7 +140,7 @@ func FuzzAlone(f *testing.F) {
 		if err != nil {
 			return
 		}
-		want, err := readAll(r, 64<<10+1)
+		want, err := readAll(r, 128<<10+1)
 		if err == nil && !bytes.Equal(got, want) {
 			t.Fatalf("decoded %d bytes, ulikunitz/xz %d", len(got), len(want))
 		}
@@ -156,5 +157,29 @@ func TestAloneWindowEdges(t *testing.T) {
 		if _, err := Alone(dst, src[:cut]); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("cut to %d bytes: %v, want ErrCorrupt", cut, err)
 		}
+	}
+}
+
+// TestWindow checks window's promise to the decoder: past it, a symbol
+// has maxSymbolBytes of buffer ahead, wherever the input ends.
+func TestWindow(t *testing.T) {
+	d := new(decoder)
+	in := make([]byte, 3*maxPacked)
+	for _, n := range []int{maxPacked + 1, maxPacked + 20, maxPacked + maxSymbolBytes, 2*maxPacked + 7, len(in)} {
+		for _, pos := range []int{maxPacked - 1, maxPacked, maxPacked + 1, maxPacked + 30, maxPacked + maxSymbolBytes - 1} {
+			if pos > n {
+				continue
+			}
+			r, base, err := d.window(rangeDec{pos: pos, in: &d.in}, 0, in[:n])
+			if err != nil {
+				t.Fatalf("input %d, at %d: %v", n, pos, err)
+			}
+			if r.pos > maxPacked || base+r.pos != pos {
+				t.Errorf("input %d, at %d: window at %d, position %d; want the same byte, at most %d into the window", n, pos, base, r.pos, maxPacked)
+			}
+		}
+	}
+	if _, _, err := d.window(rangeDec{pos: 11, in: &d.in}, 0, in[:10]); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("past the input: %v, want ErrCorrupt", err)
 	}
 }
