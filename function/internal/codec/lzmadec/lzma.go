@@ -11,10 +11,10 @@
 //
 // It decodes the streams mksquashfs and gensquashfs write. xz: one stream
 // of blocks whose only filter is LZMA2, with no check, CRC-32, CRC-64 or
-// SHA-256. lzma: lc + lp at most 4 (squashfs-tools-ng uses lc 3, lp 0).
-// Anything else (a BCJ or delta filter, another check, data after the
-// stream, a larger literal context) is ErrUnsupported, for a general
-// decoder to take.
+// SHA-256, and nothing after it but padding. lzma: lc + lp at most 4
+// (squashfs-tools-ng uses lc 3, lp 0). Anything else (a BCJ or delta
+// filter, another check, a second xz stream, a larger literal context) is
+// ErrUnsupported, for a general decoder to take.
 package lzmadec
 
 import (
