@@ -262,6 +262,22 @@ func TestPrefetchSkipsCached(t *testing.T) {
 	if got := f.asked(); !slices.Equal(got, want) {
 		t.Errorf("GETs %v, want the damaged chunk 9 fetched too: %v", got, want)
 	}
+
+	// A prefetch of one chunk looks at its file alone: a cached one is
+	// not fetched, one not cached is.
+	for _, tt := range []struct {
+		dir  string
+		want [][2]int64
+	}{{dir, nil}, {t.TempDir(), [][2]int64{{5 * chunk, chunk}}}} {
+		f := &heldFetcher{data: data}
+		o := newCache(t, Config{Dir: tt.dir}).View(id, int64(len(data)), chunk, f)
+		if ok := <-o.Prefetch(context.Background(), 5*chunk+10, 5*chunk+20, 1); !ok {
+			t.Fatal("one-chunk prefetch failed")
+		}
+		if got := f.asked(); !slices.Equal(got, tt.want) {
+			t.Errorf("one-chunk prefetch in %s: GETs %v, want %v", tt.dir, got, tt.want)
+		}
+	}
 }
 
 // TestHeldBytesNotFetched: a lone chunk that held bytes begin or end is

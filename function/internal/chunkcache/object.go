@@ -114,6 +114,17 @@ func (o *View) path(i int64) string {
 
 func (o *View) place(i int64) place { return place{o.name, i} }
 
+// cachedAmong returns which of the chunks first..last have files in the
+// view's directory: for one chunk a look at its file, for more one listing
+// of the directory (a look per chunk would cost a round trip each on EFS).
+func (o *View) cachedAmong(first, last int64) map[int64]bool {
+	if first == last {
+		_, err := os.Stat(o.path(first))
+		return map[int64]bool{first: err == nil}
+	}
+	return o.listed()
+}
+
 // listed returns the chunks whose files are in the view's directory. A
 // directory that cannot be listed (none yet, above all) lists nothing.
 // Names only: os.ReadDir would stat every entry on a filesystem that does
@@ -354,11 +365,10 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 // Prefetch fetches the chunks covering [lo, hi) that are neither cached
 // nor in flight, in the background, in up to parts parallel GETs of
 // adjacent chunks; readers of those chunks take their bytes as they
-// arrive. What is cached is read from one listing of the view's directory,
-// not a look per chunk (each a round trip on EFS): another process on a
-// shared cache may have fetched the region, or be writing it. A listed
-// file is not checked here; a damaged one fails its read, which fetches
-// the chunk then. ctx bounds the fetch. The channel returned receives
+// arrive. What is cached is looked for on disk first (cachedAmong):
+// another process on a shared cache may have fetched the region, or be
+// writing it. A file found is not checked here; a damaged one fails its
+// read, which fetches the chunk then. ctx bounds the fetch. The channel returned receives
 // whether every chunk arrived.
 func (o *View) Prefetch(ctx context.Context, lo, hi int64, parts int) <-chan bool {
 	res := make(chan bool, 1)
@@ -367,7 +377,7 @@ func (o *View) Prefetch(ctx context.Context, lo, hi int64, parts int) <-chan boo
 		res <- true
 		return res
 	}
-	cached := o.listed()
+	cached := o.cachedAmong(lo/o.chunk, (hi-1)/o.chunk)
 	var claimed []int64
 	o.mu.Lock()
 	for i := lo / o.chunk; i*o.chunk < hi; i++ {
