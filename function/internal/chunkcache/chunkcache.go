@@ -165,8 +165,10 @@ type Cache struct {
 	// an entry goes once its View is collected.
 	objects map[objectKey]weak.Pointer[View]
 
-	// bg tracks fetches, background writes and scans, for Close.
+	// bg tracks fetches, background writes and scans, for Close;
+	// unsaved, the fetches and writes among them, for Settle.
 	bg           sync.WaitGroup
+	unsaved      unsaved
 	pendingWrite atomic.Int64
 	writers      chan struct{} // slots for chunk writes in parallel
 	scanStarted  atomic.Bool

@@ -52,7 +52,7 @@ func (d *Derived) Store(key int64, data []byte) {
 	if !d.c.reserveWrite(n) {
 		return
 	}
-	d.c.bg.Go(func() {
+	d.c.goUnsaved(func() {
 		defer d.c.releaseWrite(n)
 		d.c.publish(d.path(key), data, place{d.name, key})
 	})

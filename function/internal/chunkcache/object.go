@@ -243,7 +243,7 @@ func (o *View) forget(i int64) {
 // is where, in the run's first chunk, the first reader's bytes start.
 func (o *View) startFetch(ctx context.Context, run []int64, need int64) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
-	o.c.bg.Go(func() {
+	o.c.goUnsaved(func() {
 		defer cancel()
 		o.fetch(fctx, run, need, true)
 	})
@@ -397,7 +397,7 @@ func (o *View) Prefetch(ctx context.Context, lo, hi int64, parts int) <-chan boo
 		}
 		run := claimed[start:end]
 		wg.Add(1)
-		o.c.bg.Go(func() {
+		o.c.goUnsaved(func() {
 			defer wg.Done()
 			if o.fetch(ctx, run, 0, false) != nil {
 				failed.Store(true)
@@ -519,7 +519,7 @@ func (o *View) Store(off int64, data []byte) error {
 		write()
 		return nil
 	}
-	o.c.bg.Go(func() {
+	o.c.goUnsaved(func() {
 		defer o.c.releaseWrite(n)
 		write()
 	})
