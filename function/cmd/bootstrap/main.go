@@ -8,7 +8,8 @@
 //     (package httpfront, through aws-lambda-go's lambdaurl).
 //
 // Everything that lives for the life of the process is built once at init
-// (package instance) and passed down. Invalid configuration stops init
+// (package instance) and passed down. After each answer, the instance
+// settles its chunk cache before Lambda freezes it (Instance.Settle). Invalid configuration stops init
 // with a message naming the variable.
 package main
 
@@ -20,6 +21,7 @@ import (
 	"runtime/debug"
 	"strconv"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdaurl"
 
@@ -55,7 +57,17 @@ func setup(ctx context.Context) (func(), error) {
 		if err != nil {
 			return nil, err
 		}
-		return func() { lambdaurl.Start(h) }, nil
+		serve := lambdaurl.Wrap(h)
+		return func() {
+			lambda.Start(func(ctx context.Context, req *events.LambdaFunctionURLRequest) (*settledResponse, error) {
+				r, err := serve(ctx, req)
+				if err != nil {
+					in.Settle(ctx)
+					return nil, err
+				}
+				return &settledResponse{r, func() { in.Settle(ctx) }}, nil
+			})
+		}, nil
 	}
 	h := &olap.Handler{
 		Archived: in.Archived,
@@ -64,7 +76,27 @@ func setup(ctx context.Context) (func(), error) {
 		Lister:   in.S3,
 		Logger:   in.Logger,
 	}
-	return func() { lambda.Start(h.Handle) }, nil
+	return func() {
+		lambda.Start(func(ctx context.Context, ev events.S3ObjectLambdaEvent) (any, error) {
+			defer in.Settle(ctx) // the client has its answer: WriteGetObjectResponse returned
+			return h.Handle(ctx, ev)
+		})
+	}, nil
+}
+
+// settledResponse is a function URL's streamed answer whose Close, which
+// aws-lambda-go calls once the whole answer has gone to the Runtime API
+// and before it asks for the next event, settles the chunk cache (Lambda
+// freezes the instance once it asks).
+type settledResponse struct {
+	*events.LambdaFunctionURLStreamingResponse
+	settle func()
+}
+
+func (r *settledResponse) Close() error {
+	err := r.LambdaFunctionURLStreamingResponse.Close()
+	r.settle()
+	return err
 }
 
 // softMemoryLimit sets the Go runtime's memory limit to 90% of the

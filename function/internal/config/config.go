@@ -31,6 +31,9 @@ type Config struct {
 	CacheChunkSize     int64 // 0: the archive's block size
 	CacheMaxBytes      int64 // 0: the chunk cache decides
 	RevalidateInterval time.Duration
+	// CacheSettleTimeout bounds the wait after each Lambda answer for
+	// the chunk cache's work in progress; 0: no wait.
+	CacheSettleTimeout time.Duration
 	OpenArchives       int
 	MemoryCacheBytes   int64
 	MemoryBudgetBytes  int64 // resolved: never 0
@@ -66,6 +69,7 @@ type spec struct {
 	CacheChunkSize      byteSize `split_words:"true" default:"0" desc:"Size of a cache chunk (the unit of every ranged GET). Bytes, or with a K, M, Ki or Mi suffix; rounded down to a power of two, 4 KiB to 8 MiB; smaller than the archive's block size, or 0, uses the block size."`
 	CacheMaxBytes       byteSize `split_words:"true" default:"0" desc:"Cap on the chunk cache's size on disk. 0 lets the cache size itself from the free space."`
 	RevalidateInterval  duration `split_words:"true" default:"30s" desc:"How long an open archive is trusted before a HEAD checks that its ETag has not changed (Go duration, or seconds)."`
+	CacheSettleTimeout  duration `split_words:"true" default:"2s" desc:"Lambda only: after each answer, how long the instance waits at most for its chunk fetches and cache writes still in progress before it asks for the next event. Lambda freezes the instance then, and a write frozen halfway leaves the other instances on a shared (EFS) cache without that chunk. The client does not wait (its answer is complete); the invocation lasts that much longer. Never past the invocation's deadline; 0: no wait (Go duration, or seconds)."`
 	OpenArchives        int      `split_words:"true" default:"64" desc:"Archives kept open per instance (superblock, tables, caches)."`
 	MemoryCacheBytes    byteSize `split_words:"true" default:"32Mi" desc:"Per archive: cap on its share of the memory budget's decompressed metadata and fragment blocks."`
 	MemoryBudgetBytes   byteSize `split_words:"true" default:"0" desc:"Process-wide bound on what open archives hold in memory, all together: decompressed metadata and fragment blocks (LRU), and each open archive's head, tail and tables (archives are closed, least recently used first, to keep these within half). 0: a third of AWS_LAMBDA_FUNCTION_MEMORY_SIZE, or 256 MiB outside Lambda."`
@@ -158,6 +162,7 @@ func Load(environ []string, readFile func(string) ([]byte, error)) (*Config, err
 		CacheChunkSize:     s.CacheChunkSize.n,
 		CacheMaxBytes:      s.CacheMaxBytes.n,
 		RevalidateInterval: s.RevalidateInterval.d,
+		CacheSettleTimeout: s.CacheSettleTimeout.d,
 		OpenArchives:       s.OpenArchives,
 		MemoryCacheBytes:   s.MemoryCacheBytes.n,
 		MemoryBudgetBytes:  memoryBudget(s.MemoryBudgetBytes.n, env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]),
@@ -226,6 +231,9 @@ func (c *Config) validate(s spec) error {
 	}
 	if c.RevalidateInterval < 0 {
 		return bad("RevalidateInterval", s.RevalidateInterval.raw, "must not be negative")
+	}
+	if c.CacheSettleTimeout < 0 {
+		return bad("CacheSettleTimeout", s.CacheSettleTimeout.raw, "must not be negative")
 	}
 	if c.OpenArchives < 1 {
 		return bad("OpenArchives", strconv.Itoa(c.OpenArchives), "must be at least 1")

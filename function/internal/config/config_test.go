@@ -35,9 +35,10 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{CacheDir: "/tmp", RevalidateInterval: 30 * time.Second, OpenArchives: 64,
+	want := Config{CacheDir: "/tmp", RevalidateInterval: 30 * time.Second, CacheSettleTimeout: 2 * time.Second, OpenArchives: 64,
 		MemoryCacheBytes: 32 << 20, TailPrefetchBytes: 256 << 10, Engine: "auto", NativeLibDir: "/opt/lib", LogLevel: slog.LevelInfo}
 	if c.CacheDir != want.CacheDir || c.CacheChunkSize != 0 || c.CacheMaxBytes != 0 || c.RevalidateInterval != want.RevalidateInterval ||
+		c.CacheSettleTimeout != want.CacheSettleTimeout ||
 		c.OpenArchives != want.OpenArchives || c.MemoryCacheBytes != want.MemoryCacheBytes || c.TailPrefetchBytes != want.TailPrefetchBytes ||
 		c.Engine != want.Engine || c.NativeLibDir != want.NativeLibDir || c.LogLevel != want.LogLevel || c.WGOREndpointURL != "" {
 		t.Errorf("defaults: got %+v", c)
@@ -53,6 +54,7 @@ func TestLoadValues(t *testing.T) {
 		"S3ARCHIVEFS_CACHE_CHUNK_SIZE":     "256K", // 256000 rounds down to 131072
 		"S3ARCHIVEFS_CACHE_MAX_BYTES":      "2Gi",
 		"S3ARCHIVEFS_REVALIDATE_INTERVAL":  "90",
+		"S3ARCHIVEFS_CACHE_SETTLE_TIMEOUT": "0",
 		"S3ARCHIVEFS_OPEN_ARCHIVES":        "8",
 		"S3ARCHIVEFS_MEMORY_CACHE_BYTES":   "64MiB",
 		"S3ARCHIVEFS_TAIL_PREFETCH_BYTES":  "0",
@@ -77,6 +79,7 @@ func TestLoadValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.CacheDir != "/mnt/efs/cache" || c.CacheChunkSize != 131072 || c.CacheMaxBytes != 2<<30 || c.RevalidateInterval != 90*time.Second ||
+		c.CacheSettleTimeout != 0 ||
 		c.OpenArchives != 8 || c.MemoryCacheBytes != 64<<20 || c.TailPrefetchBytes != 0 || c.Engine != "native" ||
 		c.NativeLibDir != "/opt/lib64" || c.LogLevel != slog.LevelDebug || c.WGOREndpointURL != "http://127.0.0.1:9000" {
 		t.Errorf("values: got %+v", c)
@@ -110,6 +113,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"S3ARCHIVEFS_REVALIDATE_INTERVAL", "-5s", "negative"},
 		{"S3ARCHIVEFS_REVALIDATE_INTERVAL", "-5", "out of range"},
 		{"S3ARCHIVEFS_REVALIDATE_INTERVAL", "soon", "not a duration"},
+		{"S3ARCHIVEFS_CACHE_SETTLE_TIMEOUT", "-1s", "negative"},
 		{"S3ARCHIVEFS_OPEN_ARCHIVES", "0", "at least 1"},
 		{"S3ARCHIVEFS_OPEN_ARCHIVES", "many", "S3ARCHIVEFS_OPEN_ARCHIVES"},
 		{"S3ARCHIVEFS_MEMORY_CACHE_BYTES", "lots", "not a size"},

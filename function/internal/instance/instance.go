@@ -40,6 +40,7 @@ type Instance struct {
 	S3     *s3.Client
 	// Archived is the namespace of the files inside archives.
 	Archived *objects.Archived
+	cache    *chunkcache.Cache
 	started  time.Time
 }
 
@@ -95,8 +96,39 @@ func New(ctx context.Context) (*Instance, error) {
 			Owners:   objects.ObjectOwner(client),
 			Logger:   logger,
 		},
+		cache:   cache,
 		started: time.Now(),
 	}, nil
+}
+
+// settleMargin is how much of an invocation's time Settle leaves unused:
+// an invocation that runs to its deadline fails as timed out, although
+// its answer was complete.
+const settleMargin = 500 * time.Millisecond
+
+// Settle waits for the chunk cache's fetches and writes in progress, for
+// at most S3ARCHIVEFS_CACHE_SETTLE_TIMEOUT and never past ctx's deadline
+// less settleMargin. A Lambda front calls it after each answer, before
+// the instance asks for the next event and Lambda freezes it.
+func (in *Instance) Settle(ctx context.Context) {
+	limit := in.Config.CacheSettleTimeout
+	if d, ok := ctx.Deadline(); ok {
+		limit = min(limit, time.Until(d)-settleMargin)
+	}
+	if limit <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	start := time.Now()
+	if err := in.cache.Settle(ctx); err != nil {
+		in.Logger.Warn("chunk cache writes still in progress after the settle timeout: they finish if Lambda thaws this instance",
+			"waited_ms", time.Since(start).Milliseconds(), "variable", "S3ARCHIVEFS_CACHE_SETTLE_TIMEOUT")
+		return
+	}
+	if waited := time.Since(start); waited >= time.Millisecond {
+		in.Logger.Debug("chunk cache settled", "waited_ms", waited.Milliseconds())
+	}
 }
 
 // S3Endpoint builds front B, the S3 endpoint of the function URL and of
