@@ -265,6 +265,15 @@ func (e *Env) startFunction(o FuncOpts) (*Function, error) {
 // Close stops the endpoint and its function processes.
 func (f *Function) Close() error { return f.srv.Close() }
 
+// idle waits until every function process has finished its invocation,
+// settled its chunk cache and asked for the next one (pidLog.idle).
+func (f *Function) idle(ctx context.Context) error {
+	if err := f.pids.idle(ctx); err != nil {
+		return fmt.Errorf("%w (function output: %s)", err, f.output())
+	}
+	return nil
+}
+
 // PeakRSS returns VmHWM of every function process started so far that is
 // still alive: the peak resident memory each one reached.
 func (f *Function) PeakRSS() ([]int64, error) {
@@ -332,6 +341,18 @@ func (p *pidLog) Handle(_ context.Context, r slog.Record) error {
 		}
 		return true
 	})
+	return nil
+}
+
+// idle waits until every process has asked for its next invocation and
+// the endpoint has frozen it, as Lambda does: the next GET then finds the
+// instance free, its chunk cache settled.
+func (p *pidLog) idle(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := olaplocal.WaitStopped(ctx, p.list()); err != nil {
+		return fmt.Errorf("waiting for the function to go idle: %w", err)
+	}
 	return nil
 }
 

@@ -53,18 +53,18 @@ func measureFronts(ctx context.Context, e *Env, reps int) ([]FrontResult, error)
 			if err != nil {
 				return nil, err
 			}
-			cold, warm, err := e.coldWarmTTFB(ctx, f.client, c, f.Close)
+			cold, warm, err := e.coldWarmTTFB(ctx, f.client, c, f.idle, f.Close)
 			os.RemoveAll(f.cache)
 			if err != nil {
 				return nil, fmt.Errorf("object lambda front, %s: %w", c.Name, err)
 			}
 			r.OLAPCold, r.OLAPWarm = append(r.OLAPCold, cold), append(r.OLAPWarm, warm)
 
-			client, stop, err := e.startFunctionURL()
+			client, pids, stop, err := e.startFunctionURL()
 			if err != nil {
 				return nil, err
 			}
-			cold, warm, err = e.coldWarmTTFB(ctx, client, c, stop)
+			cold, warm, err = e.coldWarmTTFB(ctx, client, c, pids.idle, stop)
 			if err != nil {
 				return nil, fmt.Errorf("function URL front, %s: %w", c.Name, err)
 			}
@@ -76,8 +76,9 @@ func measureFronts(ctx context.Context, e *Env, reps int) ([]FrontResult, error)
 }
 
 // coldWarmTTFB starts the process with a GET from another archive, then
-// makes the case's GET twice (cold, warm), and stops the front.
-func (e *Env) coldWarmTTFB(ctx context.Context, client *s3.Client, c GetCase, stop func() error) (cold, warm float64, err error) {
+// makes the case's GET twice (cold, warm), each after S3 and the function
+// (idle) have gone quiet, and stops the front.
+func (e *Env) coldWarmTTFB(ctx context.Context, client *s3.Client, c GetCase, idle func(context.Context) error, stop func() error) (cold, warm float64, err error) {
 	defer stop()
 	other := FileName(e.W.Sizes.Files[0])
 	want, err := truthOf(filepath.Join(e.W.BigDir, other), Span{0, 1})
@@ -87,7 +88,13 @@ func (e *Env) coldWarmTTFB(ctx context.Context, client *s3.Client, c GetCase, st
 	if _, err := get(ctx, client, olaplocal.DefaultBucket, bigPrefix("gzip")+"/"+other, Span{0, 1}, want); err != nil {
 		return 0, 0, fmt.Errorf("first GET: %w", err)
 	}
-	if err := e.quiesce(ctx); err != nil {
+	quiet := func() error {
+		if err := e.quiesce(ctx); err != nil {
+			return err
+		}
+		return idle(ctx)
+	}
+	if err := quiet(); err != nil {
 		return 0, 0, err
 	}
 	for i, d := range []*float64{&cold, &warm} {
@@ -96,7 +103,7 @@ func (e *Env) coldWarmTTFB(ctx context.Context, client *s3.Client, c GetCase, st
 			return 0, 0, fmt.Errorf("GET %d: %w", i+1, err)
 		}
 		*d = seconds(t.TTFB)
-		if err := e.quiesce(ctx); err != nil {
+		if err := quiet(); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -105,25 +112,26 @@ func (e *Env) coldWarmTTFB(ctx context.Context, client *s3.Client, c GetCase, st
 
 // startFunctionURL starts the function behind the local function URL,
 // on a fresh chunk cache, with one access key.
-func (e *Env) startFunctionURL() (*s3.Client, func() error, error) {
+func (e *Env) startFunctionURL() (*s3.Client, *pidLog, func() error, error) {
 	cache, err := os.MkdirTemp(e.Work, "cache-")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	keys, _ := json.Marshal(map[string]any{"keys": []map[string]any{{"access_key_id": olaplocal.DefaultAccessKey,
 		"secret_access_key": olaplocal.DefaultSecretKey, "allow_prefixes": []string{""}}}})
 	keysFile := filepath.Join(cache, "keys.json")
 	if err := os.WriteFile(keysFile, keys, 0o600); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	vars := append(e.vmapVars(), "S3ARCHIVEFS_CACHE_DIR="+cache, "S3ARCHIVEFS_ENGINE=go", "S3ARCHIVEFS_LOG_LEVEL=warn",
 		"S3ARCHIVEFS_KEYS_FILE="+keysFile, "S3ARCHIVEFS_BUCKET="+olaplocal.DefaultBucket)
+	pids := &pidLog{}
 	srv, err := functionurl.StartServer(functionurl.ServerConfig{Addr: "127.0.0.1:0", Binary: e.Bootstrap,
 		FunctionTimeout: 5 * time.Minute, AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey,
 		S3Endpoint: e.Slow.Endpoint(), FunctionVars: append(vars, e.Vars...), FunctionOutput: &limited{max: 64 << 10},
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(pids)})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	client := s3.New(s3.Options{Region: olaplocal.DefaultRegion, BaseEndpoint: aws.String(srv.URL()), UsePathStyle: true,
 		Credentials:                credentials.NewStaticCredentialsProvider(olaplocal.DefaultAccessKey, olaplocal.DefaultSecretKey, ""),
@@ -131,7 +139,7 @@ func (e *Env) startFunctionURL() (*s3.Client, func() error, error) {
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		HTTPClient:                 &http.Client{Transport: &http.Transport{DisableCompression: true}}})
-	return client, func() error {
+	return client, pids, func() error {
 		err := srv.Close()
 		os.RemoveAll(cache)
 		return err

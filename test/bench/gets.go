@@ -219,7 +219,10 @@ func startProcess(ctx context.Context, e *Env, f *Function) (Timing, error) {
 		return t, fmt.Errorf("%w (function output: %s)", err, f.output())
 	}
 	// Its background fetches end before anything is counted.
-	return t, e.quiesce(ctx)
+	if err := e.quiesce(ctx); err != nil {
+		return t, err
+	}
+	return t, f.idle(ctx)
 }
 
 // measuredGet makes the case's GET through f and returns what it cost at
@@ -233,6 +236,9 @@ func (e *Env) measuredGet(ctx context.Context, f *Function, c GetCase) (Traffic,
 		return Traffic{}, t, fmt.Errorf("%w (function output: %s)", err, f.output())
 	}
 	if err := e.quiesce(ctx); err != nil {
+		return Traffic{}, t, err
+	}
+	if err := f.idle(ctx); err != nil {
 		return Traffic{}, t, err
 	}
 	st := e.Slow.Stats()

@@ -61,6 +61,9 @@ func measureListing(ctx context.Context, e *Env, reps int) (*Listing, error) {
 			if err == nil {
 				err = e.quiesce(ctx) // the metadata prefetch the open started
 			}
+			if err == nil {
+				err = f.idle(ctx)
+			}
 			st := e.Slow.Stats()
 			var dw float64
 			if err == nil {

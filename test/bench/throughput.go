@@ -235,6 +235,9 @@ func streamFunction(ctx context.Context, e *Env, comp, engine, cache string, rep
 	if _, err := get(ctx, f.client, olaplocal.DefaultBucket, bigPrefix(comp)+"/"+warm, Span{0, 1}, want); err != nil {
 		return 0, fmt.Errorf("%w (function output: %s)", err, f.output())
 	}
+	if err := f.idle(ctx); err != nil {
+		return 0, err
+	}
 	for _, size := range e.W.Sizes.Files[2:] {
 		st := streams[size]
 		key := bigPrefix(comp) + "/" + FileName(size)
@@ -248,6 +251,9 @@ func streamFunction(ctx context.Context, e *Env, comp, engine, cache string, rep
 				return 0, fmt.Errorf("%w (function output: %s)", err, f.output())
 			}
 			st.FuncCold = seconds(t.Total)
+			if err := f.idle(ctx); err != nil {
+				return 0, err
+			}
 		}
 		for range reps {
 			fn0, harness0, err := f.cpu()
@@ -257,6 +263,9 @@ func streamFunction(ctx context.Context, e *Env, comp, engine, cache string, rep
 			t, err := get(ctx, f.client, olaplocal.DefaultBucket, key, Span{0, -1}, want)
 			if err != nil {
 				return 0, fmt.Errorf("%w (function output: %s)", err, f.output())
+			}
+			if err := f.idle(ctx); err != nil {
+				return 0, err
 			}
 			fn1, harness1, err := f.cpu()
 			if err != nil {

@@ -103,3 +103,32 @@ func TestAbandonedStreamIsCut(t *testing.T) {
 		t.Errorf("the next GET waited %v for the instance: the abandoned stream was not cut", d)
 	}
 }
+
+// TestIdleInstanceFrozen: a process that has asked for its next event
+// while none waits is stopped, as Lambda freezes an idle execution
+// environment, and runs again for its next invocation.
+func TestIdleInstanceFrozen(t *testing.T) {
+	st := newStack(t, stackOpts{instances: 1, timeout: 20 * time.Second})
+	pid := pidOf(t, st)
+	waitStopped(t, pid, "after its invocation")
+	if again := pidOf(t, st); again != pid {
+		t.Fatalf("the next invocation ran in process %d, want the frozen %d", again, pid)
+	}
+	body := openStream(t, st, "stream/x")
+	if stopped, err := Stopped(pid); err != nil || stopped {
+		t.Errorf("while it serves an invocation: stopped %v, %v; want it running", stopped, err)
+	}
+	os.WriteFile(filepath.Join(st.dir, "release"), nil, 0o644)
+	io.Copy(io.Discard, body)
+	body.Close()
+	waitStopped(t, pid, "after its streamed invocation")
+}
+
+func waitStopped(t *testing.T, pid int, when string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := WaitStopped(ctx, []int{pid}); err != nil {
+		t.Fatalf("process %d %s: %v, want it stopped", pid, when, err)
+	}
+}

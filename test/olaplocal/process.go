@@ -308,21 +308,42 @@ func (pr *proc) routes() http.Handler {
 }
 
 func (pr *proc) handleNext(w http.ResponseWriter, r *http.Request) {
+	c := pr.waitNext(r)
+	if c == nil {
+		return
+	}
+	pr.mu.Lock()
+	pr.cur = c
+	pr.mu.Unlock()
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Lambda-Runtime-Aws-Request-Id", c.inv.RequestID)
+	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(c.deadline.UnixMilli(), 10))
+	h.Set("Lambda-Runtime-Invoked-Function-Arn", pr.p.cfg.FunctionARN)
+	h.Set("Lambda-Runtime-Trace-Id", traceID(c.inv.RequestID))
+	_, _ = w.Write(c.inv.Payload)
+}
+
+// waitNext waits for the next invocation of a process that asked for it
+// (nil if the request or the process ended first). A process asking while
+// no invocation is waiting is frozen until one comes, as Lambda freezes an
+// execution environment between invocations: whatever it still does in
+// the background (a cache write) stops until then.
+func (pr *proc) waitNext(r *http.Request) *call {
 	select {
 	case c := <-pr.next:
-		pr.mu.Lock()
-		pr.cur = c
-		pr.mu.Unlock()
-		h := w.Header()
-		h.Set("Content-Type", "application/json")
-		h.Set("Lambda-Runtime-Aws-Request-Id", c.inv.RequestID)
-		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(c.deadline.UnixMilli(), 10))
-		h.Set("Lambda-Runtime-Invoked-Function-Arn", pr.p.cfg.FunctionARN)
-		h.Set("Lambda-Runtime-Trace-Id", traceID(c.inv.RequestID))
-		_, _ = w.Write(c.inv.Payload)
+		return c
+	default:
+	}
+	freezeGroup(pr.cmd)
+	defer thawGroup(pr.cmd)
+	select {
+	case c := <-pr.next:
+		return c
 	case <-r.Context().Done():
 	case <-pr.exited:
 	}
+	return nil
 }
 
 // current returns the invocation the path names, or answers 400 as Lambda does.
