@@ -182,57 +182,13 @@ func startStack(t *testing.T, front string) *stack {
 	if err := os.Mkdir(cacheDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	vmap := "S3ARCHIVEFS_PREFIX_VMAP1=" + strings.TrimSuffix(prefix, "/") + "|s3://" + archiveBucket + "/" + archiveKey
-	var url string
-	switch front {
-	case frontObjectLambda:
-		ep, err := olaplocal.StartServer(olaplocal.ServerConfig{
-			Addr: "127.0.0.1:0",
-			Endpoint: olaplocal.Config{Bucket: bucket, Upstream: olaplocal.Upstream{
-				Endpoint: srv.Endpoint(), Bucket: supportingBucket,
-				AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey}},
-			Binary:         bootstrap,
-			Instances:      instances,
-			FunctionVars:   []string{vmap, "S3ARCHIVEFS_CACHE_DIR=" + cacheDir},
-			FunctionOutput: logFile,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ep.Close() })
-		url = ep.URL()
-	case frontFunctionURL:
-		// The real objects are the supporting bucket's, read with the
-		// function's own role; clients sign with keys from the keys file.
-		keys := writeKeys(t, tmp, keyFile{Keys: []keyEntry{{olaplocal.DefaultAccessKey, olaplocal.DefaultSecretKey, []string{""}},
-			{limitedAccessKey, limitedSecretKey, []string{prefix + "docs/", "real/"}}}})
-		ep, err := functionurl.StartServer(functionurl.ServerConfig{
-			Addr: "127.0.0.1:0", Binary: bootstrap, Instances: instances, FunctionTimeout: time.Minute,
-			AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey, S3Endpoint: srv.Endpoint(),
-			FunctionVars: []string{vmap, "S3ARCHIVEFS_CACHE_DIR=" + cacheDir, "S3ARCHIVEFS_KEYS_FILE=" + keys,
-				"S3ARCHIVEFS_KEYS_REFRESH_INTERVAL=1s", "S3ARCHIVEFS_BUCKET=" + bucket, "S3ARCHIVEFS_REAL_BUCKET=" + supportingBucket},
-			FunctionOutput: logFile,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ep.Close() })
-		url = ep.URL()
-	default:
-		t.Fatalf("unknown front %q", front)
-	}
+	url := startEndpoint(t, front, srv, tmp, cacheDir, logFile)
 	home := filepath.Join(tmp, "home")
 	if err := os.Mkdir(home, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	s := &stack{front: front, url: url, s3: srv, tree: tree, logPath: logPath, tmp: tmp,
-		client: s3.New(s3.Options{
-			Region:       s3test.DefaultRegion,
-			BaseEndpoint: aws.String(url),
-			UsePathStyle: true,
-			Credentials:  credentials.NewStaticCredentialsProvider(olaplocal.DefaultAccessKey, olaplocal.DefaultSecretKey, ""),
-			Retryer:      aws.NopRetryer{}, // a retry would hide the first error
-		}),
+		client: sdkClient(url),
 		cliEnv: []string{
 			"PATH=" + os.Getenv("PATH"),
 			"HOME=" + home,
@@ -252,6 +208,62 @@ func startStack(t *testing.T, front string) *stack {
 		}}
 	t.Logf("stack up in %v: endpoint %s, S3 %s", time.Since(start).Round(time.Millisecond), s.url, srv.Endpoint())
 	return s
+}
+
+// sdkClient is an SDK user of the endpoint at url.
+func sdkClient(url string) *s3.Client {
+	return s3.New(s3.Options{
+		Region:       s3test.DefaultRegion,
+		BaseEndpoint: aws.String(url),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(olaplocal.DefaultAccessKey, olaplocal.DefaultSecretKey, ""),
+		Retryer:      aws.NopRetryer{}, // a retry would hide the first error
+	})
+}
+
+// startEndpoint starts front's endpoint with the function binary on
+// srv, its chunk cache in cacheDir, and returns its URL; t.Cleanup stops
+// it. vars are more of the function's variables.
+func startEndpoint(t *testing.T, front string, srv *s3test.Server, tmp, cacheDir string, out io.Writer, vars ...string) string {
+	t.Helper()
+	vmap := "S3ARCHIVEFS_PREFIX_VMAP1=" + strings.TrimSuffix(prefix, "/") + "|s3://" + archiveBucket + "/" + archiveKey
+	switch front {
+	case frontObjectLambda:
+		ep, err := olaplocal.StartServer(olaplocal.ServerConfig{
+			Addr: "127.0.0.1:0",
+			Endpoint: olaplocal.Config{Bucket: bucket, Upstream: olaplocal.Upstream{
+				Endpoint: srv.Endpoint(), Bucket: supportingBucket,
+				AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey}},
+			Binary:         bootstrap,
+			Instances:      instances,
+			FunctionVars:   append([]string{vmap, "S3ARCHIVEFS_CACHE_DIR=" + cacheDir}, vars...),
+			FunctionOutput: out,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ep.Close() })
+		return ep.URL()
+	case frontFunctionURL:
+		// The real objects are the supporting bucket's, read with the
+		// function's own role; clients sign with keys from the keys file.
+		keys := writeKeys(t, tmp, keyFile{Keys: []keyEntry{{olaplocal.DefaultAccessKey, olaplocal.DefaultSecretKey, []string{""}},
+			{limitedAccessKey, limitedSecretKey, []string{prefix + "docs/", "real/"}}}})
+		ep, err := functionurl.StartServer(functionurl.ServerConfig{
+			Addr: "127.0.0.1:0", Binary: bootstrap, Instances: instances, FunctionTimeout: time.Minute,
+			AccessKeyID: s3test.DefaultAccessKey, SecretAccessKey: s3test.DefaultSecretKey, S3Endpoint: srv.Endpoint(),
+			FunctionVars: append([]string{vmap, "S3ARCHIVEFS_CACHE_DIR=" + cacheDir, "S3ARCHIVEFS_KEYS_FILE=" + keys,
+				"S3ARCHIVEFS_KEYS_REFRESH_INTERVAL=1s", "S3ARCHIVEFS_BUCKET=" + bucket, "S3ARCHIVEFS_REAL_BUCKET=" + supportingBucket}, vars...),
+			FunctionOutput: out,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ep.Close() })
+		return ep.URL()
+	}
+	t.Fatalf("unknown front %q", front)
+	return ""
 }
 
 // logLine is one JSON line the function wrote.
