@@ -42,6 +42,11 @@ locals {
     S3ARCHIVEFS_CACHE_CHUNK_SIZE    = tostring(var.cache_chunk_size)
     S3ARCHIVEFS_CACHE_MAX_BYTES     = tostring(var.cache_max_bytes)
     S3ARCHIVEFS_REVALIDATE_INTERVAL = var.revalidate_interval
+    # Lambda freezes an instance between invocations: on EFS its cache
+    # writes still running would stay half done for the other instances,
+    # so each invocation waits for them (up to 2 s) after its answer. A
+    # /tmp cache is the instance's own: a frozen write resumes on thaw.
+    S3ARCHIVEFS_CACHE_SETTLE_TIMEOUT = local.use_efs ? "2s" : "0"
     # An image carries the layer's libraries in /opt/lib; a zip has them
     # only with the layer.
     S3ARCHIVEFS_ENGINE    = local.is_image || length(var.layer_arns) > 0 ? "native" : "go"

@@ -494,6 +494,9 @@ func TestDev(t *testing.T) {
 		if dir := envVars(t, p)["S3ARCHIVEFS_CACHE_DIR"]; !strings.HasPrefix(dir, "/tmp") {
 			t.Errorf("S3ARCHIVEFS_CACHE_DIR = %q, want a path under /tmp", dir)
 		}
+		if v := envVars(t, p)["S3ARCHIVEFS_CACHE_SETTLE_TIMEOUT"]; v != "0" {
+			t.Errorf("S3ARCHIVEFS_CACHE_SETTLE_TIMEOUT = %q, want 0: nobody else reads an instance's /tmp", v)
+		}
 	})
 	t.Run("layer attached", func(t *testing.T) {
 		if l := p.values(function)["layers"].([]any); len(l) != 1 || !p.unknown(function, "layers", 0) {
@@ -612,6 +615,9 @@ func TestProd(t *testing.T) {
 		mount, _ := fs["local_mount_path"].(string)
 		if !strings.HasPrefix(mount, "/mnt/") || envVars(t, p)["S3ARCHIVEFS_CACHE_DIR"] != mount {
 			t.Errorf("mounted at %q, S3ARCHIVEFS_CACHE_DIR = %q: want the same path under /mnt/", mount, envVars(t, p)["S3ARCHIVEFS_CACHE_DIR"])
+		}
+		if v := envVars(t, p)["S3ARCHIVEFS_CACHE_SETTLE_TIMEOUT"]; v != "2s" {
+			t.Errorf("S3ARCHIVEFS_CACHE_SETTLE_TIMEOUT = %q, want 2s: the other instances read this cache", v)
 		}
 		call := p.moduleConfig("").ModuleCalls["function"]
 		if refs := references(call.Expressions["efs_access_point_arn"]); !slices.Contains(refs, "module.efs[0].access_point_arn") {
