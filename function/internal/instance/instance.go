@@ -106,15 +106,22 @@ func New(ctx context.Context) (*Instance, error) {
 // its answer was complete.
 const settleMargin = 500 * time.Millisecond
 
+// settleLimit is how long Settle may wait at now: timeout, and never
+// past deadline (zero: none) less settleMargin.
+func settleLimit(timeout time.Duration, deadline, now time.Time) time.Duration {
+	if deadline.IsZero() {
+		return timeout
+	}
+	return min(timeout, deadline.Sub(now)-settleMargin)
+}
+
 // Settle waits for the chunk cache's fetches and writes in progress, for
 // at most S3ARCHIVEFS_CACHE_SETTLE_TIMEOUT and never past ctx's deadline
 // less settleMargin. A Lambda front calls it after each answer, before
 // the instance asks for the next event and Lambda freezes it.
 func (in *Instance) Settle(ctx context.Context) {
-	limit := in.Config.CacheSettleTimeout
-	if d, ok := ctx.Deadline(); ok {
-		limit = min(limit, time.Until(d)-settleMargin)
-	}
+	deadline, _ := ctx.Deadline()
+	limit := settleLimit(in.Config.CacheSettleTimeout, deadline, time.Now())
 	if limit <= 0 {
 		return
 	}
