@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
@@ -130,15 +131,30 @@ func wgorInput(route, token string, a *s3api.Answer) *s3.WriteGetObjectResponseI
 	return in
 }
 
-// ResponseClient returns the client that calls WriteGetObjectResponse: the
-// function's S3 client on AWS (endpoint ""), or one aimed at a local Object
-// Lambda endpoint. A local endpoint is one host, so the SDK must not prefix
-// it with the request route as it does for AWS's endpoint.
+// wgorIdleConn is how long a WriteGetObjectResponse connection may sit
+// idle and still be reused. Lambda freezes the instance between
+// invocations: a server that closed the connection meanwhile is noticed
+// only once the next answer is on its way, and a streamed body cannot be
+// sent again, so that answer would fail. Go's transport measures a
+// connection's idle time by the wall clock when a request takes one, so
+// one idle across a freeze of more than this is never reused. Servers
+// keep idle connections open for seconds; a new connection costs a TLS
+// handshake, only after a second without answers.
+const wgorIdleConn = time.Second
+
+// ResponseClient returns the client that calls WriteGetObjectResponse:
+// client's configuration with connections of its own (wgorIdleConn), aimed
+// at AWS's endpoint (endpoint "") or at a local Object Lambda endpoint. A
+// local endpoint is one host, so the SDK must not prefix it with the
+// request route as it does for AWS's endpoint.
 func ResponseClient(client *s3.Client, endpoint string) *s3.Client {
-	if endpoint == "" {
-		return client
-	}
 	return s3.New(client.Options(), func(o *s3.Options) {
+		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.IdleConnTimeout = wgorIdleConn
+		})
+		if endpoint == "" {
+			return
+		}
 		o.BaseEndpoint = aws.String(endpoint)
 		o.UsePathStyle = true
 		// Over plain HTTP the SDK would hash the body before sending it,
