@@ -132,3 +132,28 @@ func waitStopped(t *testing.T, pid int, when string) {
 		t.Fatalf("process %d %s: %v, want it stopped", pid, when, err)
 	}
 }
+
+// TestInstancesStartAtOnce: eight invocations at once start eight
+// processes, each asking for its first event as soon as it can (before
+// the endpoint may have recorded it): every one is served.
+func TestInstancesStartAtOnce(t *testing.T) {
+	st := newStack(t, stackOpts{instances: 8, timeout: 20 * time.Second})
+	pids := make(chan int, 8)
+	for range 8 {
+		go func() {
+			body, err := st.get(t, "ctx/pid")
+			var v struct{ Pid int }
+			if err != nil || json.Unmarshal([]byte(body), &v) != nil {
+				t.Errorf("GET: %q, %v", body, err)
+			}
+			pids <- v.Pid
+		}()
+	}
+	seen := map[int]bool{}
+	for range 8 {
+		seen[<-pids] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("8 invocations at once ran in processes %v, want several", seen)
+	}
+}

@@ -174,6 +174,7 @@ type proc struct {
 	srv     *http.Server
 	next    chan *call
 	initErr chan error
+	started chan struct{} // closed once cmd is set
 	exited  chan struct{}
 
 	mu      sync.Mutex
@@ -247,7 +248,7 @@ func (in *instance) start() (*proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime API listener: %w", err)
 	}
-	pr := &proc{p: in.p, next: make(chan *call), initErr: make(chan error, 1), exited: make(chan struct{})}
+	pr := &proc{p: in.p, next: make(chan *call), initErr: make(chan error, 1), started: make(chan struct{}), exited: make(chan struct{})}
 	pr.srv = &http.Server{Handler: pr.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = pr.srv.Serve(ln) }()
 
@@ -260,6 +261,7 @@ func (in *instance) start() (*proc, error) {
 		return nil, err
 	}
 	pr.cmd = cmd
+	close(pr.started)
 	cfg.Logger.Info("function process started", "instance", in.id, "pid", cmd.Process.Pid, "runtime_api", ln.Addr().String())
 	go func() {
 		err := cmd.Wait()
@@ -334,6 +336,11 @@ func (pr *proc) waitNext(r *http.Request) *call {
 	case c := <-pr.next:
 		return c
 	default:
+	}
+	select {
+	case <-pr.started: // the process may ask before start has recorded it
+	case <-r.Context().Done():
+		return nil
 	}
 	freezeGroup(pr.cmd)
 	defer thawGroup(pr.cmd)
