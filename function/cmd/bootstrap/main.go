@@ -9,8 +9,8 @@
 //
 // Everything that lives for the life of the process is built once at init
 // (package instance) and passed down. After each answer, the instance
-// settles its chunk cache before Lambda freezes it (Instance.Settle). Invalid configuration stops init
-// with a message naming the variable.
+// settles its chunk cache before Lambda freezes it (Instance.Settle).
+// Invalid configuration stops init with a message naming the variable.
 package main
 
 import (

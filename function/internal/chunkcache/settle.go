@@ -38,12 +38,13 @@ func (u *unsaved) wait() <-chan struct{} {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.n == 0 {
-		return closed
+		return alreadyIdle
 	}
 	return u.idle
 }
 
-var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+// alreadyIdle is a closed channel: nothing to wait for.
+var alreadyIdle = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // goUnsaved runs f in the background as unsaved work.
 func (c *Cache) goUnsaved(f func()) {
