@@ -52,9 +52,17 @@ var ErrCorrupt = errors.New("codec: corrupt block")
 type Decoder interface {
 	// Decode decompresses src into dst and returns the number of bytes
 	// written. len(dst) is the most the block may expand to; a block that
-	// would expand beyond it is an error wrapping ErrCorrupt.
+	// would expand beyond it is an error wrapping ErrCorrupt. The bytes
+	// between len(dst) and cap(dst) may be overwritten (see DstSlack).
 	Decode(dst, src []byte) (int, error)
 }
+
+// DstSlack is the capacity a caller leaves past len(dst) where it can: a
+// decoder may copy in strides that overrun the output's end, never
+// returning those bytes. klauspost's zstd needs 16 for its wider copies,
+// which decode the bench's 1 MiB log blocks 14% faster (926 against 814
+// MB/s, medians of eight interleaved runs).
+const DstSlack = 16
 
 // An Engine makes Decoders.
 type Engine interface {

@@ -86,7 +86,7 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Image, error) {
 			t.cache.release()
 		}
 	}()
-	t.bufs.New = func() any { b := make([]byte, info.BlockSize); return &b }
+	t.bufs.New = func() any { b := make([]byte, info.BlockSize, int(info.BlockSize)+codec.DstSlack); return &b }
 	a := &Image{r: r, tables: t}
 
 	var options []byte
@@ -183,7 +183,7 @@ func (a *Image) readMetaBlock(off, limit int64) ([]byte, int64, error) {
 	if h&0x8000 != 0 {
 		return body, next, nil
 	}
-	dst := make([]byte, metaBlockSize)
+	dst := make([]byte, metaBlockSize, metaBlockSize+codec.DstSlack)
 	m, err := a.dec.Decode(dst, body)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: metadata block at %d: %w", ErrCorrupt, off, err)
@@ -339,7 +339,7 @@ func (a *Image) fragmentPart(i uint32, off, n int64, name string) ([]byte, error
 		}
 	}
 	v, err := a.cache.get(kindFragment, blk.start, func() (cached, error) {
-		dst := make([]byte, a.info.BlockSize)
+		dst := make([]byte, a.info.BlockSize, int(a.info.BlockSize)+codec.DstSlack)
 		m, err := a.decodeBlock(dst, blk)
 		if err == nil && a.frags != nil {
 			a.frags.Store(blk.start, dst[:m:m])

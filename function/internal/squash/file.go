@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"runtime"
 	"sync"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/codec"
 )
 
 // maxRun bounds the compressed bytes fetched by one ReadAt of the
@@ -193,7 +195,7 @@ func (f *File) readRun(p []byte, off int64, blocks []dataBlock, i, j int64) erro
 		} else {
 			bp := a.bufs.Get().(*[]byte)
 			defer a.bufs.Put(bp)
-			dst = (*bp)[:want:want]
+			dst = (*bp)[: want : want+codec.DstSlack]
 		}
 		n, err := a.decode(dst, src[b.start-start:b.start-start+b.size], b)
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/s3archivefs/s3archivefs/function/internal/codec"
 )
 
 const (
@@ -48,9 +50,10 @@ type run struct {
 // the collections and the heap's peaks (the function's peak memory grew
 // with the number of 1 GiB GETs it served).
 type bufList struct {
-	size int // bytes of a new buffer
-	mu   sync.Mutex
-	free []*[]byte
+	size  int // bytes of a new buffer
+	slack int // and capacity past them
+	mu    sync.Mutex
+	free  []*[]byte
 }
 
 func (l *bufList) get() *[]byte {
@@ -61,7 +64,7 @@ func (l *bufList) get() *[]byte {
 		l.free = l.free[:n-1]
 		return b
 	}
-	b := make([]byte, l.size)
+	b := make([]byte, l.size, l.size+l.slack)
 	return &b
 }
 
@@ -108,7 +111,7 @@ func newStream(f *File, off, end int64) *stream {
 		queue:  make(chan *piece, max(minWindow, 2*workers)),
 		stop:   make(chan struct{}),
 		runs:   bufList{size: maxRunBlocks * bs},
-		blocks: bufList{size: bs},
+		blocks: bufList{size: bs, slack: codec.DstSlack},
 	}
 	s.wg.Add(1)
 	go s.produce(off, end, workers)
@@ -257,7 +260,7 @@ func (s *stream) decode(p *piece, r *run, blk dataBlock, n, lo, hi int64) {
 	}
 	defer s.unref(r)
 	bp := s.blocks.get()
-	got, err := a.decode((*bp)[:want:want], r.src[off:off+blk.size], blk)
+	got, err := a.decode((*bp)[:want:want+codec.DstSlack], r.src[off:off+blk.size], blk)
 	if err == nil && got != want {
 		err = corruptf("block %d of %q: %d bytes, want %d", n, f.entry.Name, got, want)
 	}

@@ -331,3 +331,53 @@ func TestStreamReusesBuffers(t *testing.T) {
 		t.Errorf("streaming %d MiB allocated %d MiB; the stream's buffers are bounded by its window", len(want)>>20, alloc>>20)
 	}
 }
+
+// slackEngine records the least capacity past len(dst) of its decodes.
+type slackEngine struct {
+	codec.Engine
+	mu    sync.Mutex
+	least int
+	n     int
+}
+
+func (e *slackEngine) NewDecoder(id codec.ID, o []byte) (codec.Decoder, error) {
+	d, err := e.Engine.NewDecoder(id, o)
+	return slackDecoder{d, e}, err
+}
+
+type slackDecoder struct {
+	codec.Decoder
+	e *slackEngine
+}
+
+func (d slackDecoder) Decode(dst, src []byte) (int, error) {
+	d.e.mu.Lock()
+	if s := cap(dst) - len(dst); d.e.n == 0 || s < d.e.least {
+		d.e.least = s
+	}
+	d.e.n++
+	d.e.mu.Unlock()
+	return d.Decoder.Decode(dst, src)
+}
+
+// TestDecodesHaveSlack: the metadata, fragment and streamed blocks are
+// decoded into buffers with codec.DstSlack bytes to spare, which let
+// klauspost's zstd take its faster copies.
+func TestDecodesHaveSlack(t *testing.T) {
+	archive, want := buildLongText(t, streamRecipe)
+	e := &slackEngine{Engine: codec.Go}
+	a, _ := openArchive(t, archive, squash.Options{Engine: e})
+	f, err := a.Open("long.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.Reader(0, f.Size())
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("%d bytes, %v; want the file's %d", len(got), err, len(want))
+	}
+	if e.n < 2 || e.least < codec.DstSlack {
+		t.Errorf("%d decodes, the least with %d bytes of slack; want %d", e.n, e.least, codec.DstSlack)
+	}
+}
