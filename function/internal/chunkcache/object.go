@@ -368,8 +368,8 @@ func (o *View) fetch(ctx context.Context, run []int64, need int64, looked bool) 
 // arrive. What is cached is looked for on disk first (cachedAmong):
 // another process on a shared cache may have fetched the region, or be
 // writing it. A file found is not checked here; a damaged one fails its
-// read, which fetches the chunk then. ctx bounds the fetch. The channel returned receives
-// whether every chunk arrived.
+// read, which fetches the chunk then. ctx bounds the fetch. The channel
+// returned receives whether every chunk arrived.
 func (o *View) Prefetch(ctx context.Context, lo, hi int64, parts int) <-chan bool {
 	res := make(chan bool, 1)
 	lo, hi = max(lo, 0), min(hi, o.size)

@@ -268,13 +268,7 @@ func TestStreamDecoders(t *testing.T) {
 	for _, tc := range []struct{ set, want int }{{1, 1}, {3, 3}, {0, runtime.GOMAXPROCS(0)}} {
 		e := &parallelEngine{Engine: codec.Go}
 		a, _ := openArchive(t, archive, squash.Options{Engine: e, Decoders: tc.set})
-		f, err := a.Open("long.txt")
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := f.Reader(0, f.Size())
-		got, err := io.ReadAll(r)
-		r.Close()
+		got, err := streamAll(t, a, "long.txt")
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("Decoders=%d: %d bytes, %v; want the file's %d", tc.set, len(got), err, len(want))
 		}
@@ -367,17 +361,23 @@ func TestDecodesHaveSlack(t *testing.T) {
 	archive, want := buildLongText(t, streamRecipe)
 	e := &slackEngine{Engine: codec.Go}
 	a, _ := openArchive(t, archive, squash.Options{Engine: e})
-	f, err := a.Open("long.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := f.Reader(0, f.Size())
-	got, err := io.ReadAll(r)
-	r.Close()
+	got, err := streamAll(t, a, "long.txt")
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("%d bytes, %v; want the file's %d", len(got), err, len(want))
 	}
 	if e.n < 2 || e.least < codec.DstSlack {
 		t.Errorf("%d decodes, the least with %d bytes of slack; want %d", e.n, e.least, codec.DstSlack)
 	}
+}
+
+// streamAll reads the whole of the file name through its stream.
+func streamAll(t *testing.T, a *squash.Image, name string) ([]byte, error) {
+	t.Helper()
+	f, err := a.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.Reader(0, f.Size())
+	defer r.Close()
+	return io.ReadAll(r)
 }
